@@ -1,0 +1,205 @@
+"""The sandboxed worker: imports the student's module and answers calls.
+
+Run as a plain script (``python -I worker.py ...``) in its own process; it
+never imports the grader package, the reference or the checks. The judge
+sends ``{"op": "call", "id", "function", "args"}`` on the request channel and
+gets back ``{"id", "ok", "value" | "error", "mutated"}`` on the response
+channel. Both channels are pipes private to the judge and this process, so
+whatever the student prints (captured separately) cannot pass for a reply.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import inspect
+import os
+import random
+import sys
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import numpy as np  # noqa: E402
+import protocol  # noqa: E402
+
+MAX_REPR = 300
+
+
+def _describe_error(exc: BaseException, student_file: str) -> dict:
+    """Summarise an exception, keeping only traceback frames from student code."""
+    frames = [
+        frame for frame in traceback.extract_tb(exc.__traceback__)
+        if os.path.abspath(frame.filename) == student_file
+    ]
+    where = "".join(traceback.format_list(frames[-3:]))
+    message = str(exc)
+    if isinstance(exc, SyntaxError):
+        message = f"{exc.msg} (line {exc.lineno}: {str(exc.text or '').strip()})"
+    return {"type": type(exc).__name__, "message": message[:2000], "where": where[-2000:]}
+
+
+class Worker:
+    """Holds the student's module and converts values at the boundary."""
+
+    def __init__(self, library: str, student_file: str):
+        self.library = library
+        self.student_file = os.path.abspath(student_file)
+        self.module = None
+        self.torch = None
+        if library == "torch":
+            import torch
+
+            torch.set_num_threads(1)
+            torch.manual_seed(0)
+            self.torch = torch
+        random.seed(0)
+        np.random.seed(0)
+
+    def import_student(self, module_name: str) -> dict:
+        """Import the student's file; report its functions or why it failed."""
+        sys.path.insert(0, os.path.dirname(self.student_file))
+        try:
+            spec = importlib.util.spec_from_file_location(module_name, self.student_file)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[module_name] = module
+            spec.loader.exec_module(module)
+        except BaseException as exc:  # SystemExit and KeyboardInterrupt too
+            return {"op": "hello", "ok": False, "error": _describe_error(exc, self.student_file)}
+        self.module = module
+        functions = {}
+        for name, value in vars(module).items():
+            if callable(value) and not name.startswith("_"):
+                try:
+                    params = [
+                        p.name for p in inspect.signature(value).parameters.values()
+                        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                        and p.default is p.empty
+                    ]
+                    variadic = any(
+                        p.kind == p.VAR_POSITIONAL
+                        for p in inspect.signature(value).parameters.values()
+                    )
+                except (TypeError, ValueError):
+                    params, variadic = [], True
+                functions[name] = {"params": params, "variadic": variadic}
+        return {"op": "hello", "ok": True, "functions": functions}
+
+    # -- values -------------------------------------------------------------
+    def to_student(self, obj):
+        """Turn a decoded wire value into what the student's function expects."""
+        if isinstance(obj, dict):
+            tag = obj.get("t")
+            if tag == "array":
+                array = protocol.decode_array(obj).copy()
+                if self.library == "torch" and obj.get("lib") != "numpy":
+                    return self.torch.from_numpy(array)
+                return array
+            if tag in ("tuple", "list"):
+                items = [self.to_student(item) for item in obj.get("items", [])]
+                return tuple(items) if tag == "tuple" else items
+            raise protocol.ProtocolError(f"unknown tag {tag!r}")
+        return obj
+
+    def to_wire(self, value, depth: int = 0):
+        """Turn whatever the student returned into a JSON-safe description."""
+        torch = self.torch
+        if value is None or isinstance(value, (bool, int, float, str)):
+            if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
+                return {"t": "opaque", "type": "int", "repr": repr(value)[:MAX_REPR]}
+            return value if not isinstance(value, str) else value[:MAX_REPR]
+        if torch is not None and isinstance(value, torch.Tensor):
+            tensor = value.detach().cpu()
+            if tensor.is_complex() or tensor.layout != torch.strided:
+                return {"t": "opaque", "type": f"torch.Tensor[{tensor.dtype}]", "repr": ""}
+            if tensor.dtype == torch.bfloat16:
+                tensor = tensor.float()
+            array = tensor.resolve_conj().resolve_neg().numpy()
+            return self._array(array, "torch")
+        if isinstance(value, (np.ndarray, np.generic)):
+            return self._array(np.asarray(value), "numpy")
+        if isinstance(value, (tuple, list)) and depth < 3 and len(value) <= 16:
+            tag = "tuple" if isinstance(value, tuple) else "list"
+            return {"t": tag, "items": [self.to_wire(item, depth + 1) for item in value]}
+        try:
+            text = repr(value)[:MAX_REPR]
+        except BaseException:
+            text = "<unprintable>"
+        return {"t": "opaque", "type": type(value).__name__, "repr": text}
+
+    def _array(self, array: np.ndarray, lib: str):
+        if str(array.dtype) not in protocol.ALLOWED_DTYPES:
+            return {"t": "opaque", "type": f"{lib} array of {array.dtype}", "repr": ""}
+        return protocol.encode_array(array, lib)
+
+    # -- calls --------------------------------------------------------------
+    def call(self, message: dict) -> dict:
+        """Run one requested call and describe its outcome."""
+        reply = {"id": message.get("id")}
+        name = message.get("function")
+        function = getattr(self.module, name, None) if isinstance(name, str) else None
+        if not callable(function):
+            reply.update(ok=False, error={"type": "MissingFunction",
+                                          "message": f"{name} is not defined", "where": ""})
+            return reply
+        args = [self.to_student(arg) for arg in message.get("args", [])]
+        before = [self._snapshot(arg) for arg in args]
+        try:
+            value = function(*args)
+        except BaseException as exc:  # sys.exit inside a function is a failed call
+            reply.update(ok=False, error=_describe_error(exc, self.student_file))
+            return reply
+        mutated = [i for i, (arg, snap) in enumerate(zip(args, before))
+                   if snap is not None and not np.array_equal(self._snapshot(arg), snap, equal_nan=True)]
+        try:
+            reply.update(ok=True, value=self.to_wire(value), mutated=mutated)
+        except BaseException as exc:
+            reply.update(ok=False, error={"type": "UnreadableResult",
+                                          "message": f"could not read the returned value: {exc}",
+                                          "where": ""})
+        return reply
+
+    def _snapshot(self, arg):
+        if self.torch is not None and isinstance(arg, self.torch.Tensor):
+            return arg.detach().clone().numpy()
+        if isinstance(arg, np.ndarray):
+            return arg.copy()
+        return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--request-fd", type=int, required=True)
+    parser.add_argument("--response-fd", type=int, required=True)
+    parser.add_argument("--library", choices=["torch", "numpy"], required=True)
+    parser.add_argument("--module", required=True)
+    parser.add_argument("--file", required=True)
+    options = parser.parse_args()
+    request_fd, response_fd = options.request_fd, options.response_fd
+    send, receive = protocol.send, protocol.receive
+
+    worker = Worker(options.library, options.file)
+    send(response_fd, worker.import_student(options.module))
+    while True:
+        try:
+            message = receive(request_fd)
+        except EOFError:
+            break
+        if message.get("op") == "exit":
+            break
+        try:
+            reply = worker.call(message)
+        except protocol.ProtocolError as exc:
+            reply = {"id": message.get("id"), "ok": False,
+                     "error": {"type": "ProtocolError", "message": str(exc), "where": ""}}
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:
+                pass
+        send(response_fd, reply)
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
