@@ -55,12 +55,24 @@ class CallOutcome:
         return self.kind == "ok"
 
 
+class ReturnedArray(np.ndarray):
+    """A numpy array decoded from the worker, remembering which library made it
+    (`lib` is "torch" or "numpy")."""
+
+    lib: str = "numpy"
+
+    def __array_finalize__(self, obj: Any) -> None:
+        self.lib = getattr(obj, "lib", "numpy")
+
+
 def decode_value(obj: Any) -> Any:
     """Turn a wire value from the worker into numpy arrays, tuples and scalars."""
     if isinstance(obj, dict):
         tag = obj.get("t")
         if tag == "array":
-            return protocol.decode_array(obj)
+            array = protocol.decode_array(obj).view(ReturnedArray)
+            array.lib = "torch" if obj.get("lib") == "torch" else "numpy"
+            return array
         if tag in ("tuple", "list"):
             items = obj.get("items")
             if not isinstance(items, list):

@@ -1,0 +1,647 @@
+"""Checks of the softmax lab.
+
+Student functions are called with the lab's dtypes and shapes (float32
+columns, int labels); expectations come from the reference in float64 and
+numerical gradients are central differences of the reference forward, also
+in float64. Earning checks pass only for a right answer; property, stability
+and contract checks can only take points away (see assignment.yaml).
+
+Inputs are chosen so that one bug costs one question: softmax_backward is
+judged on moderate logits (stability belongs to `softmax`), histogram pixels
+stay clear of interior bin edges (where float32 rounding makes several right
+answers disagree), and hinge margins stay clear of their kinks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from hypothesis import assume
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from grader.checks import Context, Registry
+from grader.compare import as_array, assert_close, describe, relative_error, tolerance_for
+from grader.contract import ONE_VALUE_SHAPES, expect_array, expect_untouched
+from grader.gradcheck import central_differences, sampled_check
+from grader.outcome import CheckFailed
+
+registry = Registry()
+check = registry.check
+
+F32 = np.float32
+CLASSES, FEATURES = 10, 3072
+PARAMS = {
+    "softmax": ["a"], "linear": ["x", "weight", "bias"], "loss": ["label", "predictions"],
+    "loss_softmax_backward": ["label", "predictions"],
+    "linear_backward": ["x", "weight", "bias", "gradOutput"],
+    "loss_backward": ["label", "predictions"], "softmax_backward": ["inputTensor", "gradOutput"],
+    "color_histogram": ["img", "bins"], "max_margin_loss": ["label", "scores", "delta"],
+    "max_margin_loss_backward": ["label", "scores", "delta"],
+}
+
+
+# -- strategies ---------------------------------------------------------------
+
+def column(n: int, bound: float) -> st.SearchStrategy[np.ndarray]:
+    """A float32 (n, 1) column with entries in [-bound, bound]."""
+    return hnp.arrays(F32, (n, 1), elements=st.floats(-bound, bound, width=32, allow_subnormal=False))
+
+
+def matrix(rows: int, cols: int, bound: float = 1.0) -> st.SearchStrategy[np.ndarray]:
+    return hnp.arrays(F32, (rows, cols), elements=st.floats(-bound, bound, width=32, allow_subnormal=False))
+
+
+def labelled_logits(bound: float, n: int = CLASSES) -> st.SearchStrategy[tuple[int, np.ndarray]]:
+    return st.tuples(st.integers(0, n - 1), column(n, bound))
+
+
+@st.composite
+def histogram_inputs(draw, max_side: int = 6, max_bins: int = 12):
+    """(img, bins): pixels at least 5% of a bin away from interior edges, plus exact 0.0 and 1.0."""
+    bins = draw(st.integers(1, max_bins))
+    height, width = draw(st.integers(1, max_side)), draw(st.integers(1, max_side))
+    shape = (3, height, width)
+    # index `bins` stands for an exact 0.0 and `bins + 1` for an exact 1.0
+    index = draw(hnp.arrays(np.int64, shape, elements=st.integers(0, bins + 1)))
+    frac = draw(hnp.arrays(np.float64, shape, elements=st.floats(0.05, 0.95)))
+    values = (np.minimum(index, bins - 1) + frac) / bins
+    values = np.where(index == bins, 0.0, np.where(index == bins + 1, 1.0, values))
+    return values.astype(F32), bins
+
+
+def as64(array: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.asarray(array, dtype=np.float64).copy())
+
+
+def ref64(function, *args) -> np.ndarray:
+    """Call a reference function with float64 tensors; return numpy float64."""
+    converted = [as64(a) if isinstance(a, np.ndarray) else a for a in args]
+    result = function(*converted)
+    if isinstance(result, tuple):
+        return tuple(r.detach().numpy() for r in result)
+    return result.detach().numpy()
+
+
+def softmax64(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a, dtype=np.float64)
+    e = np.exp(a - a.max())
+    return e / e.sum()
+
+
+def predictions_from(logits: np.ndarray) -> np.ndarray:
+    """Valid float32 predictions (a softmax output) for given logits."""
+    return softmax64(logits).astype(F32)
+
+
+# -- softmax ------------------------------------------------------------------
+
+@check("softmax_matches_reference", calls=["softmax"])
+def softmax_matches_reference(ctx: Context) -> None:
+    @ctx.for_all(column(CLASSES, 20.0))
+    def body(a):
+        got = ctx.call("softmax", a)
+        assert_close(got, ref64(ctx.reference.softmax, a), what="softmax(a)",
+                     inputs=f"a = {describe(a)}", name="softmax(a)", input_dtypes=[a.dtype])
+
+
+@check("softmax_any_length", calls=["softmax"])
+def softmax_any_length(ctx: Context) -> None:
+    @ctx.for_all(st.integers(1, 12).flatmap(lambda n: column(n, 10.0)))
+    def body(a):
+        got = ctx.call("softmax", a)
+        assert_close(got, ref64(ctx.reference.softmax, a), what="softmax(a)",
+                     inputs=f"a = {describe(a)}", name="softmax(a)", input_dtypes=[a.dtype])
+
+
+@check("softmax_sums_to_one", calls=["softmax"])
+def softmax_sums_to_one(ctx: Context) -> None:
+    @ctx.for_all(column(CLASSES, 20.0))
+    def body(a):
+        got = np.asarray(ctx.call("softmax", a), dtype=np.float64)
+        total = float(got.sum()) if got.size else 0.0
+        if not abs(total - 1.0) <= 1e-4:
+            raise CheckFailed(f"softmax(a) should sum to 1 but sums to {total:.6g} for a = {describe(a)}")
+
+
+@check("softmax_shift_invariant", calls=["softmax"])
+def softmax_shift_invariant(ctx: Context) -> None:
+    @ctx.for_all(column(CLASSES, 10.0), st.floats(-50, 50, width=32))
+    def body(a, shift):
+        shifted = (a + F32(shift)).astype(F32)
+        first = np.asarray(ctx.call("softmax", a), dtype=np.float64)
+        second = np.asarray(ctx.call("softmax", shifted), dtype=np.float64)
+        if first.shape != second.shape or relative_error(first, second) > 1e-3 or not np.isfinite(first).all():
+            raise CheckFailed(f"softmax(a + c) should equal softmax(a): for c = {shift:g} and "
+                              f"a = {describe(a)} got {describe(second)} instead of {describe(first)}")
+
+
+STABILITY_CASES = [
+    np.array([1000.0, -1000.0] + [0.0] * 8, dtype=F32),
+    np.full(CLASSES, 1000.0, dtype=F32),
+    np.full(CLASSES, -1000.0, dtype=F32),
+    np.linspace(500.0, 1000.0, CLASSES).astype(F32),
+    np.array([88.0, 89.0, 90.0, -200.0, 0, 0, 0, 0, 0, 0], dtype=F32),
+]
+
+
+@check("softmax_stable", calls=["softmax"])
+def softmax_stable(ctx: Context) -> None:
+    for case in STABILITY_CASES:
+        a = case.reshape(CLASSES, 1)
+        got = ctx.call("softmax", a)
+        expected = ref64(ctx.reference.softmax, a)
+        if isinstance(got, np.ndarray) and not np.isfinite(got).all():
+            raise CheckFailed(f"softmax(a) returned NaN or infinity for large logits a = {describe(a)}: "
+                              f"got {describe(got)}")
+        assert_close(got, expected, what="softmax(a)", inputs=f"large logits a = {describe(a)}",
+                     name="softmax(a)", input_dtypes=[a.dtype])
+
+
+@check("softmax_contract", calls=["softmax"])
+def softmax_contract(ctx: Context) -> None:
+    a = np.linspace(-3, 3, CLASSES, dtype=F32).reshape(CLASSES, 1)
+    got = ctx.call("softmax", a)
+    expect_array(got, what="softmax(a)", library="torch", shapes=[(CLASSES, 1)])
+    expect_untouched(ctx.mutated, PARAMS)
+
+
+# -- linear ---------------------------------------------------------------------
+
+@st.composite
+def linear_inputs(draw, max_classes: int = 12, max_features: int = 40):
+    c, d = draw(st.integers(1, max_classes)), draw(st.integers(1, max_features))
+    return draw(column(d, 1.0)), draw(matrix(c, d)), draw(column(c, 1.0)), draw(column(c, 1.0))
+
+
+def lab_linear_problem(seed: int):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 1, (FEATURES, 1)).astype(F32)
+    weight = (rng.standard_normal((CLASSES, FEATURES)) * 0.01).astype(F32)
+    bias = (rng.standard_normal((CLASSES, 1)) * 0.1).astype(F32)
+    grad = (softmax64(rng.standard_normal((CLASSES, 1))) - np.eye(CLASSES)[:, [seed % CLASSES]]).astype(F32)
+    return x, weight, bias, grad
+
+
+def read_pair(value, what: str):
+    if not isinstance(value, (tuple, list)) or len(value) != 2:
+        raise CheckFailed(f"{what} returned {describe(value)}; expected a pair (gradWeight, gradBias)")
+    return value
+
+
+@check("linear_matches_reference", calls=["linear"])
+def linear_matches_reference(ctx: Context) -> None:
+    @ctx.for_all(linear_inputs())
+    def body(problem):
+        x, weight, bias, _ = problem
+        got = ctx.call("linear", x, weight, bias)
+        assert_close(got, ref64(ctx.reference.linear, x, weight, bias), what="linear(x, weight, bias)",
+                     inputs=f"x = {describe(x)}, weight = {describe(weight)}, bias = {describe(bias)}",
+                     name="output", input_dtypes=[F32])
+
+    x, weight, bias, _ = lab_linear_problem(0)
+    assert_close(ctx.call("linear", x, weight, bias), ref64(ctx.reference.linear, x, weight, bias),
+                 what="linear(x, weight, bias)", inputs="the lab's shapes (x (3072, 1), weight (10, 3072))",
+                 name="output", input_dtypes=[F32])
+
+
+@check("linear_backward_matches_reference", calls=["linear_backward"])
+def linear_backward_matches_reference(ctx: Context) -> None:
+    @ctx.for_all(linear_inputs())
+    def body(problem):
+        x, weight, bias, grad = problem
+        got = read_pair(ctx.call("linear_backward", x, weight, bias, grad), "linear_backward")
+        gw, gb = ref64(ctx.reference.linear_backward, x, weight, bias, grad)
+        inputs = f"x = {describe(x)}, gradOutput = {describe(grad)}"
+        assert_close(got[0], gw, what="linear_backward(...)[0] (gradWeight)", inputs=inputs,
+                     name="gradWeight", input_dtypes=[F32])
+        assert_close(got[1], gb, what="linear_backward(...)[1] (gradBias)", inputs=inputs,
+                     name="gradBias", input_dtypes=[F32])
+
+
+@check("linear_backward_numerical", calls=["linear_backward"])
+def linear_backward_numerical(ctx: Context) -> None:
+    """L = <gradOutput, linear(x, W, b)>: compare its numerical gradient in W and b."""
+    for seed in range(3):
+        x, weight, bias, grad = lab_linear_problem(seed)
+        got = read_pair(ctx.call("linear_backward", x, weight, bias, grad), "linear_backward")
+        grad64 = grad.astype(np.float64)
+
+        def loss_of_weight(batch):
+            return np.array([float((grad64 * ref64(ctx.reference.linear, x, w, bias)).sum()) for w in batch])
+
+        def loss_of_bias(batch):
+            return np.array([float((grad64 * ref64(ctx.reference.linear, x, weight, b)).sum()) for b in batch])
+
+        inputs = "the lab's shapes (x (3072, 1), weight (10, 3072), gradOutput (10, 1))"
+        expect_numerical(got[0], loss_of_weight, weight, ctx, what="gradWeight", inputs=inputs)
+        numerical_b = central_differences(loss_of_bias, bias)
+        assert_close(got[1], numerical_b, what="linear_backward(...)[1] (gradBias)", inputs=inputs,
+                     name="gradBias", input_dtypes=[F32])
+
+
+def expect_numerical(got, f_batch, x, ctx: Context, *, what: str, inputs: str) -> None:
+    """Compare a large analytic gradient with sampled numerical derivatives of f at x."""
+    analytic = as_array(got, x.shape, what=f"the returned {what}")
+    rtol = tolerance_for(getattr(got, "dtype", None), F32)
+    probes = sampled_check(f_batch, x, analytic, rng=ctx.rng, directions=8, coordinates=64, name=what)
+    bad = [p for p in probes if p.error() > rtol * 10]
+    if bad:
+        lines = [f"{what} disagrees with the numerical gradient for {inputs}."]
+        for p in bad[:5]:
+            lines.append(f"  {p.label}: expected {p.numerical:.6g}, got {p.analytic:.6g}")
+        raise CheckFailed("\n".join(lines))
+
+
+@check("linear_contract", calls=["linear", "linear_backward"])
+def linear_contract(ctx: Context) -> None:
+    x, weight, bias, grad = lab_linear_problem(1)
+    expect_array(ctx.call("linear", x, weight, bias), what="linear(x, weight, bias)",
+                 library="torch", shapes=[(CLASSES, 1)])
+    pair = read_pair(ctx.call("linear_backward", x, weight, bias, grad), "linear_backward")
+    expect_array(pair[0], what="gradWeight", library="torch", shapes=[(CLASSES, FEATURES)])
+    expect_array(pair[1], what="gradBias", library="torch", shapes=[(CLASSES, 1)])
+    expect_untouched(ctx.mutated, PARAMS)
+
+
+# -- loss -------------------------------------------------------------------------
+
+@check("loss_matches_reference", calls=["loss"])
+def loss_matches_reference(ctx: Context) -> None:
+    @ctx.for_all(labelled_logits(5.0))
+    def body(problem):
+        label, logits = problem
+        p = predictions_from(logits)
+        got = ctx.call("loss", label, p)
+        expected = ref64(ctx.reference.loss, label, p).reshape(())
+        assert_close(got, expected, what=f"loss({label}, predictions)", inputs=f"predictions = {describe(p)}",
+                     name="loss", input_dtypes=[F32], scalar_ok=True)
+
+
+@check("loss_softmax_backward_matches_reference", calls=["loss_softmax_backward"])
+def loss_softmax_backward_matches_reference(ctx: Context) -> None:
+    @ctx.for_all(labelled_logits(5.0))
+    def body(problem):
+        label, logits = problem
+        p = predictions_from(logits)
+        got = ctx.call("loss_softmax_backward", label, p)
+        assert_close(got, ref64(ctx.reference.loss_softmax_backward, label, p),
+                     what=f"loss_softmax_backward({label}, predictions)", inputs=f"predictions = {describe(p)}",
+                     name="grad", input_dtypes=[F32])
+
+
+@check("loss_softmax_backward_numerical", calls=["loss_softmax_backward"])
+def loss_softmax_backward_numerical(ctx: Context) -> None:
+    @ctx.for_all(labelled_logits(5.0))
+    def body(problem):
+        label, logits = problem
+        p = predictions_from(logits)
+        # the predictions the student sees are float32; differentiate at the logits that give them
+        a = np.log(p.astype(np.float64))
+
+        def f(batch):
+            return np.array([float(ref64(ctx.reference.loss, label, ref64(ctx.reference.softmax, row)).sum())
+                             for row in batch])
+
+        numerical = central_differences(f, a, eps=1e-6)
+        got = ctx.call("loss_softmax_backward", label, p)
+        assert_close(got, numerical, what=f"loss_softmax_backward({label}, predictions)",
+                     inputs=f"predictions = {describe(p)} (compared with central differences)",
+                     name="grad", input_dtypes=[F32])
+
+
+@check("loss_contract", calls=["loss", "loss_softmax_backward"])
+def loss_contract(ctx: Context) -> None:
+    p = predictions_from(np.linspace(-2, 2, CLASSES).reshape(CLASSES, 1))
+    expect_array(ctx.call("loss", 3, p), what="loss(3, predictions)", library="torch",
+                 shapes=ONE_VALUE_SHAPES)
+    expect_array(ctx.call("loss_softmax_backward", 3, p), what="loss_softmax_backward(3, predictions)",
+                 library="torch", shapes=[(CLASSES, 1)])
+    expect_untouched(ctx.mutated, PARAMS)
+
+
+# -- loss_backward ------------------------------------------------------------------
+
+@check("loss_backward_matches_reference", calls=["loss_backward"])
+def loss_backward_matches_reference(ctx: Context) -> None:
+    @ctx.for_all(labelled_logits(4.0))
+    def body(problem):
+        label, logits = problem
+        p = predictions_from(logits)
+        got = ctx.call("loss_backward", label, p)
+        assert_close(got, ref64(ctx.reference.loss_backward, label, p),
+                     what=f"loss_backward({label}, predictions)", inputs=f"predictions = {describe(p)}",
+                     name="grad", input_dtypes=[F32])
+
+
+@check("loss_backward_numerical", calls=["loss_backward"])
+def loss_backward_numerical(ctx: Context) -> None:
+    @ctx.for_all(labelled_logits(4.0))
+    def body(problem):
+        label, logits = problem
+        p = predictions_from(logits)
+
+        def f(batch):
+            return np.array([float(ref64(ctx.reference.loss, label, row).reshape(-1)[0]) for row in batch])
+
+        numerical = central_differences(f, p, eps=1e-5 * p.astype(np.float64))
+        got = ctx.call("loss_backward", label, p)
+        assert_close(got, numerical, what=f"loss_backward({label}, predictions)",
+                     inputs=f"predictions = {describe(p)} (compared with central differences)",
+                     name="grad", input_dtypes=[F32])
+
+
+@check("loss_backward_contract", calls=["loss_backward"])
+def loss_backward_contract(ctx: Context) -> None:
+    p = predictions_from(np.linspace(-2, 2, CLASSES).reshape(CLASSES, 1))
+    expect_array(ctx.call("loss_backward", 7, p), what="loss_backward(7, predictions)",
+                 library="torch", shapes=[(CLASSES, 1)])
+    expect_untouched(ctx.mutated, PARAMS)
+
+
+# -- softmax_backward -------------------------------------------------------------------
+
+MODERATE = 5.0
+
+
+def softmax_backward_expected(a: np.ndarray, g: np.ndarray) -> np.ndarray:
+    y = softmax64(a)
+    g = g.astype(np.float64)
+    return y * (g - (y * g).sum())
+
+
+@check("softmax_backward_matches_reference", calls=["softmax_backward"])
+def softmax_backward_matches_reference(ctx: Context) -> None:
+    @ctx.for_all(column(CLASSES, MODERATE), column(CLASSES, MODERATE))
+    def body(a, g):
+        got = ctx.call("softmax_backward", a, g)
+        assert_close(got, ref64(ctx.reference.softmax_backward, a, g),
+                     what="softmax_backward(inputTensor, gradOutput)",
+                     inputs=f"inputTensor = {describe(a)}, gradOutput = {describe(g)}",
+                     name="grad", input_dtypes=[F32], scale=float(np.linalg.norm(g)) / np.sqrt(CLASSES))
+
+
+@check("softmax_backward_numerical", calls=["softmax_backward"])
+def softmax_backward_numerical(ctx: Context) -> None:
+    @ctx.for_all(column(CLASSES, MODERATE), column(CLASSES, MODERATE))
+    def body(a, g):
+        g64 = g.astype(np.float64)
+
+        def f(batch):
+            return np.array([float((g64 * ref64(ctx.reference.softmax, row)).sum()) for row in batch])
+
+        numerical = central_differences(f, a, eps=1e-6)
+        got = ctx.call("softmax_backward", a, g)
+        assert_close(got, numerical, what="softmax_backward(inputTensor, gradOutput)",
+                     inputs=f"inputTensor = {describe(a)}, gradOutput = {describe(g)} "
+                            "(compared with central differences)",
+                     name="grad", input_dtypes=[F32], scale=float(np.linalg.norm(g)) / np.sqrt(CLASSES))
+
+
+@check("softmax_backward_sums_to_zero", calls=["softmax_backward"])
+def softmax_backward_sums_to_zero(ctx: Context) -> None:
+    @ctx.for_all(column(CLASSES, MODERATE), column(CLASSES, MODERATE))
+    def body(a, g):
+        got = np.asarray(ctx.call("softmax_backward", a, g), dtype=np.float64)
+        total = float(got.sum())
+        if not abs(total) <= 1e-4 * (1 + float(np.abs(g).sum())):
+            raise CheckFailed("softmax_backward's entries should sum to zero (softmax outputs always sum "
+                              f"to one), but they sum to {total:.6g} for inputTensor = {describe(a)}, "
+                              f"gradOutput = {describe(g)}")
+
+
+@check("softmax_backward_ignores_constant_shift", calls=["softmax_backward"])
+def softmax_backward_ignores_constant_shift(ctx: Context) -> None:
+    @ctx.for_all(column(CLASSES, MODERATE), column(CLASSES, MODERATE), st.floats(-5, 5, width=32))
+    def body(a, g, shift):
+        first = np.asarray(ctx.call("softmax_backward", a, g), dtype=np.float64)
+        second = np.asarray(ctx.call("softmax_backward", a, (g + F32(shift)).astype(F32)), dtype=np.float64)
+        scale = 1e-4 * (1 + float(np.abs(g).sum()) + abs(shift))
+        if first.shape != second.shape or not np.all(np.abs(first - second) <= scale):
+            raise CheckFailed("adding a constant to gradOutput must not change softmax_backward's result "
+                              f"(softmax outputs sum to one): with c = {shift:g}, inputTensor = {describe(a)}, "
+                              f"gradOutput = {describe(g)} the results differ: {describe(first)} vs "
+                              f"{describe(second)}")
+
+
+@check("softmax_backward_chain_rule", calls=["softmax_backward"])
+def softmax_backward_chain_rule(ctx: Context) -> None:
+    @ctx.for_all(labelled_logits(MODERATE))
+    def body(problem):
+        label, a = problem
+        y = ref64(ctx.reference.softmax, a)
+        g = ref64(ctx.reference.loss_backward, label, y).astype(F32)
+        got = ctx.call("softmax_backward", a, g)
+        expected = y - np.eye(CLASSES)[:, [label]]
+        assert_close(got, expected, what="softmax_backward(a, loss_backward(label, softmax(a)))",
+                     inputs=f"label = {label}, a = {describe(a)}; it should equal softmax(a) - onehot(label)",
+                     name="grad", input_dtypes=[F32], scale=1.0)
+
+
+@check("softmax_backward_contract", calls=["softmax_backward"])
+def softmax_backward_contract(ctx: Context) -> None:
+    a = np.linspace(-2, 2, CLASSES, dtype=F32).reshape(CLASSES, 1)
+    g = np.linspace(1, -1, CLASSES, dtype=F32).reshape(CLASSES, 1)
+    expect_array(ctx.call("softmax_backward", a, g), what="softmax_backward(inputTensor, gradOutput)",
+                 library="torch", shapes=[(CLASSES, 1)])
+    expect_untouched(ctx.mutated, PARAMS)
+
+
+# -- color_histogram ------------------------------------------------------------------
+
+def histogram_shapes(bins: int) -> list[tuple[int, ...]]:
+    n = 3 * bins
+    return [(n,), (n, 1), (1, n)]
+
+
+def read_histogram(value, bins: int, what: str) -> np.ndarray:
+    if isinstance(value, np.ndarray) and value.size == 3 * bins:
+        value = value.reshape(-1)
+    return as_array(value, (3 * bins,), what=what)
+
+
+@check("color_histogram_matches_reference", calls=["color_histogram"])
+def color_histogram_matches_reference(ctx: Context) -> None:
+    @ctx.for_all(histogram_inputs())
+    def body(problem):
+        img, bins = problem
+        got = ctx.call("color_histogram", img, bins)
+        expected = ref64(ctx.reference.color_histogram, img, bins)
+        assert_close(read_histogram(got, bins, f"color_histogram(img, {bins})"), expected,
+                     what=f"color_histogram(img, {bins})", inputs=f"img = {describe(img, 24)}",
+                     name="hist", input_dtypes=[F32], scale=1.0)
+
+
+def known_images():
+    """(img, bins, expected) worked out by hand, independent of the reference."""
+    cases = []
+    zeros = np.zeros((3, 2, 2), F32)
+    cases.append((zeros, 4, np.array([1, 0, 0, 0] * 3, float)))
+    ones = np.ones((3, 2, 3), F32)
+    cases.append((ones, 5, np.array([0, 0, 0, 0, 1] * 3, float)))
+    rgb = np.stack([np.full((2, 2), 0.1), np.full((2, 2), 0.6), np.full((2, 2), 0.9)]).astype(F32)
+    cases.append((rgb, 2, np.array([1, 0, 0, 1, 0, 1], float)))
+    cases.append((rgb, 4, np.array([1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], float)))
+    mixed = np.array([[[0.0, 0.3], [0.6, 1.0]],
+                      [[0.05, 0.05], [0.05, 0.95]],
+                      [[0.45, 0.55], [0.7, 0.2]]], dtype=F32)
+    cases.append((mixed, 2, np.array([0.5, 0.5, 0.75, 0.25, 0.5, 0.5])))
+    cases.append((mixed, 1, np.array([1.0, 1.0, 1.0])))
+    cases.append((mixed, 10, np.concatenate([
+        np.eye(10)[[0, 3, 6, 9]].sum(0) / 4,
+        np.eye(10)[[0, 0, 0, 9]].sum(0) / 4,
+        np.eye(10)[[4, 5, 7, 2]].sum(0) / 4])))
+    return cases
+
+
+@check("color_histogram_known_images", calls=["color_histogram"])
+def color_histogram_known_images(ctx: Context) -> None:
+    for img, bins, expected in known_images():
+        got = ctx.call("color_histogram", img, bins)
+        assert_close(read_histogram(got, bins, f"color_histogram(img, {bins})"), expected,
+                     what=f"color_histogram(img, {bins})", inputs=f"img = {describe(img, 12)}",
+                     name="hist", input_dtypes=[F32], scale=1.0)
+
+
+@check("color_histogram_blocks_sum_to_one", calls=["color_histogram"])
+def color_histogram_blocks_sum_to_one(ctx: Context) -> None:
+    @ctx.for_all(histogram_inputs())
+    def body(problem):
+        img, bins = problem
+        hist = read_histogram(ctx.call("color_histogram", img, bins), bins, f"color_histogram(img, {bins})")
+        sums = hist.reshape(3, bins).sum(axis=1)
+        if not np.all(np.abs(sums - 1) <= 1e-4):
+            raise CheckFailed(f"each channel's block of color_histogram(img, {bins}) should sum to 1 "
+                              f"(fractions of the pixels); the R, G, B blocks sum to "
+                              f"{', '.join(f'{s:.4g}' for s in sums)} for img = {describe(img, 24)}")
+
+
+@check("color_histogram_non_negative", calls=["color_histogram"])
+def color_histogram_non_negative(ctx: Context) -> None:
+    @ctx.for_all(histogram_inputs())
+    def body(problem):
+        img, bins = problem
+        hist = read_histogram(ctx.call("color_histogram", img, bins), bins, f"color_histogram(img, {bins})")
+        if not np.all(hist >= 0):
+            raise CheckFailed(f"color_histogram(img, {bins}) has negative entries: {describe(hist)}")
+
+
+@check("color_histogram_permutation_invariant", calls=["color_histogram"])
+def color_histogram_permutation_invariant(ctx: Context) -> None:
+    @ctx.for_all(histogram_inputs(), st.randoms(use_true_random=False))
+    def body(problem, rand):
+        img, bins = problem
+        flat = img.reshape(3, -1).copy()
+        for channel in flat:
+            rand.shuffle(channel)
+        shuffled = flat.reshape(img.shape)
+        first = read_histogram(ctx.call("color_histogram", img, bins), bins, "color_histogram")
+        second = read_histogram(ctx.call("color_histogram", shuffled, bins), bins, "color_histogram")
+        if not np.allclose(first, second, atol=1e-5):
+            raise CheckFailed(f"color_histogram should not depend on where pixels are: shuffling the pixels "
+                              f"of img = {describe(img, 24)} changed the result from {describe(first)} "
+                              f"to {describe(second)}")
+
+
+@check("color_histogram_counts_edges", calls=["color_histogram"])
+def color_histogram_counts_edges(ctx: Context) -> None:
+    for bins in (1, 3, 8):
+        for value, position in ((0.0, 0), (1.0, bins - 1)):
+            img = np.full((3, 3, 2), value, dtype=F32)
+            hist = read_histogram(ctx.call("color_histogram", img, bins), bins, f"color_histogram(img, {bins})")
+            expected = np.tile(np.eye(bins)[position], 3)
+            if not np.allclose(hist, expected, atol=1e-5):
+                raise CheckFailed(f"an image whose pixels are all exactly {value} should put everything in "
+                                  f"bin {position} of each channel (bins = {bins}); got {describe(hist)}")
+
+
+@check("color_histogram_contract", calls=["color_histogram"])
+def color_histogram_contract(ctx: Context) -> None:
+    img = np.linspace(0, 1, 3 * 4 * 5, dtype=F32).reshape(3, 4, 5)
+    expect_array(ctx.call("color_histogram", img, 6), what="color_histogram(img, 6)",
+                 library="torch", shapes=histogram_shapes(6))
+    expect_untouched(ctx.mutated, PARAMS)
+
+
+# -- max_margin -----------------------------------------------------------------------
+
+KINK_GAP = 1e-2
+
+
+@st.composite
+def hinge_inputs(draw, n: int = CLASSES):
+    """(label, scores, delta) with every margin at least KINK_GAP away from its kink."""
+    label = draw(st.integers(0, n - 1))
+    scores = draw(column(n, 5.0))
+    delta = draw(st.sampled_from([0.5, 1.0, 2.0]))
+    margins = scores.astype(np.float64) - scores[label, 0] + delta
+    margins[label] = 1.0
+    assume(np.all(np.abs(margins) > KINK_GAP))
+    return label, scores, delta
+
+
+@check("max_margin_loss_matches_reference", calls=["max_margin_loss"])
+def max_margin_loss_matches_reference(ctx: Context) -> None:
+    @ctx.for_all(hinge_inputs())
+    def body(problem):
+        label, scores, delta = problem
+        got = ctx.call("max_margin_loss", label, scores, delta)
+        expected = ref64(ctx.reference.max_margin_loss, label, scores, delta).reshape(())
+        assert_close(got, expected, what=f"max_margin_loss({label}, scores, {delta})",
+                     inputs=f"scores = {describe(scores)}", name="loss", input_dtypes=[F32],
+                     scalar_ok=True, scale=1.0)
+
+
+@check("max_margin_backward_matches_reference", calls=["max_margin_loss_backward"])
+def max_margin_backward_matches_reference(ctx: Context) -> None:
+    @ctx.for_all(hinge_inputs())
+    def body(problem):
+        label, scores, delta = problem
+        got = ctx.call("max_margin_loss_backward", label, scores, delta)
+        assert_close(got, ref64(ctx.reference.max_margin_loss_backward, label, scores, delta),
+                     what=f"max_margin_loss_backward({label}, scores, {delta})",
+                     inputs=f"scores = {describe(scores)}", name="grad", input_dtypes=[F32], scale=1.0)
+
+
+@check("max_margin_backward_numerical", calls=["max_margin_loss_backward"])
+def max_margin_backward_numerical(ctx: Context) -> None:
+    @ctx.for_all(hinge_inputs())
+    def body(problem):
+        label, scores, delta = problem
+
+        def f(batch):
+            return np.array([float(ref64(ctx.reference.max_margin_loss, label, row, delta).sum())
+                             for row in batch])
+
+        numerical = central_differences(f, scores, eps=1e-4)  # margins are >= 1e-2 from a kink
+        got = ctx.call("max_margin_loss_backward", label, scores, delta)
+        assert_close(got, numerical, what=f"max_margin_loss_backward({label}, scores, {delta})",
+                     inputs=f"scores = {describe(scores)} (compared with central differences)",
+                     name="grad", input_dtypes=[F32], scale=1.0)
+
+
+@check("max_margin_loss_properties", calls=["max_margin_loss"])
+def max_margin_loss_properties(ctx: Context) -> None:
+    @ctx.for_all(hinge_inputs())
+    def body(problem):
+        label, scores, delta = problem
+        value = np.asarray(ctx.call("max_margin_loss", label, scores, delta), dtype=np.float64)
+        if value.size != 1 or not value.reshape(-1)[0] >= -1e-6:
+            raise CheckFailed(f"max_margin_loss must be one non-negative value; got {describe(value)} "
+                              f"for label = {label}, scores = {describe(scores)}, delta = {delta}")
+        satisfied = scores.copy()
+        satisfied[label, 0] = F32(scores.max() + delta + 1.0)
+        value = np.asarray(ctx.call("max_margin_loss", label, satisfied, delta), dtype=np.float64)
+        if value.size != 1 or not abs(value.reshape(-1)[0]) <= 1e-5:
+            raise CheckFailed(f"when every margin is satisfied the loss must be 0; got {describe(value)} "
+                              f"for label = {label}, scores = {describe(satisfied)}, delta = {delta}")
+
+
+@check("max_margin_contract", calls=["max_margin_loss", "max_margin_loss_backward"])
+def max_margin_contract(ctx: Context) -> None:
+    scores = np.linspace(-1, 1.3, CLASSES, dtype=F32).reshape(CLASSES, 1)
+    expect_array(ctx.call("max_margin_loss", 2, scores, 1.0), what="max_margin_loss(2, scores, 1.0)",
+                 library="torch", shapes=ONE_VALUE_SHAPES)
+    expect_array(ctx.call("max_margin_loss_backward", 2, scores, 1.0),
+                 what="max_margin_loss_backward(2, scores, 1.0)", library="torch", shapes=[(CLASSES, 1)])
+    expect_untouched(ctx.mutated, PARAMS)

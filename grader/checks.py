@@ -1,0 +1,154 @@
+"""The check registry an assignment's checks module fills, and the context a
+check runs with.
+
+A checks module creates ``registry = Registry()`` and decorates each check
+with ``@registry.check("name", calls=[...])``. A check receives a `Context`,
+calls student functions only through ``ctx.call`` and fails by raising
+`CheckFailed` (the helpers in grader.compare do that with good messages).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, Callable
+
+import numpy as np
+from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+
+from .errors import SpecError
+from .outcome import CheckFailed, Status
+from .sandbox.client import CallOutcome, Sandbox
+from .spec import Assignment, CheckSpec
+
+CheckFunction = Callable[["Context"], None]
+BROKEN_KINDS = ("timeout", "crash", "import", "missing", "protocol")
+
+
+@dataclass(frozen=True)
+class RegisteredCheck:
+    """A check function and the student functions it calls."""
+
+    name: str
+    calls: tuple[str, ...]
+    function: CheckFunction
+
+
+class Registry:
+    """Collects an assignment's checks by name."""
+
+    def __init__(self) -> None:
+        self.checks: dict[str, RegisteredCheck] = {}
+
+    def check(self, name: str, *, calls: list[str] | tuple[str, ...]) -> Callable[[CheckFunction], CheckFunction]:
+        """Register the decorated function as check `name`, calling `calls`."""
+
+        def decorate(function: CheckFunction) -> CheckFunction:
+            if name in self.checks:
+                raise ValueError(f"check {name!r} is registered twice")
+            self.checks[name] = RegisteredCheck(name, tuple(calls), function)
+            return function
+
+        return decorate
+
+
+def import_file(path: Any, module_name: str) -> ModuleType:
+    """Import a trusted judge-side file (reference or checks) under a private name."""
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def load_registry(assignment: Assignment) -> dict[str, RegisteredCheck]:
+    """Import the checks module and cross-check it against the spec.
+
+    Raises SpecError naming assignment.yaml and the key when a check named in
+    the spec does not exist, calls a function outside its question, or when a
+    question's functions are not all exercised by its checks.
+    """
+    file = str(assignment.folder / "assignment.yaml")
+    module = import_file(assignment.checks_module, f"gradecheck_checks_{assignment.name}")
+    registry = getattr(module, "registry", None)
+    if not isinstance(registry, Registry):
+        raise SpecError(str(assignment.checks_module), "registry", "the checks module must define registry = Registry()")
+    for qi, question in enumerate(assignment.questions):
+        exercised: set[str] = set()
+        for ci, check in enumerate(question.checks):
+            key = f"questions[{qi}].checks[{ci}].name"
+            registered = registry.checks.get(check.name)
+            if registered is None:
+                raise SpecError(file, key, f"{check.name!r} is not a check in {assignment.checks_module.name}")
+            outside = [f for f in registered.calls if f not in question.functions]
+            if outside:
+                raise SpecError(file, key, f"{check.name!r} calls {', '.join(outside)}, "
+                                           f"which question {question.name!r} does not cover")
+            exercised.update(registered.calls)
+        missing = [f for f in question.functions if f not in exercised]
+        if missing:
+            raise SpecError(file, f"questions[{qi}].functions",
+                            f"{', '.join(missing)} is exercised by none of {question.name!r}'s checks")
+    return registry.checks
+
+
+class Context:
+    """What a running check can use: student calls, the reference, hypothesis."""
+
+    def __init__(self, *, sandbox: Sandbox, reference: ModuleType, assignment: Assignment,
+                 check: CheckSpec, registered: RegisteredCheck, broken: dict[str, CallOutcome]):
+        self.sandbox = sandbox
+        self.reference = reference
+        self.assignment = assignment
+        self.spec = check
+        self.registered = registered
+        self.broken = broken
+        self.rng = np.random.default_rng(_seed(check.name))
+        self.mutated: dict[str, list[int]] = {}
+
+    def call(self, function: str, *args: Any) -> Any:
+        """Call a student function with judge-made arguments; fail the check if it misbehaves."""
+        if function not in self.registered.calls:
+            raise RuntimeError(f"check {self.spec.name} calls {function} without declaring it")
+        outcome = self.broken.get(function)
+        if outcome is None:
+            outcome = self.sandbox.call(function, *args, timeout=self.spec.call_seconds)
+            if outcome.kind in BROKEN_KINDS:
+                self.broken[function] = outcome
+        if not outcome.ok:
+            status = Status.TIMEOUT if outcome.kind == "timeout" else Status.FAILED
+            message = f"calling {function}() failed: {outcome.message}"
+            if outcome.where:
+                message += f"\n{outcome.where.rstrip()}"
+            raise CheckFailed(message, status=status)
+        if outcome.mutated:
+            self.mutated[function] = outcome.mutated
+        return outcome.value
+
+    def for_all(self, *strategies: Any, max_examples: int | None = None) -> Callable[[Callable], None]:
+        """Run the decorated body on hypothesis-generated inputs, right away.
+
+        Deterministic: derandomized, no example database, no deadline. The
+        failure reported is hypothesis's shrunk, minimal example.
+        """
+        examples = max_examples or self.assignment.max_examples
+
+        def run(body: Callable) -> None:
+            test = settings(
+                max_examples=examples, derandomize=True, database=None, deadline=None,
+                verbosity=Verbosity.quiet, report_multiple_bugs=False, print_blob=False,
+                phases=(Phase.explicit, Phase.generate, Phase.shrink),
+                suppress_health_check=list(HealthCheck),
+            )(given(*strategies)(body))
+            test()
+
+        return run
+
+
+def _seed(name: str) -> int:
+    """A stable seed from a check's name (Python's hash() is salted per process)."""
+    import zlib
+
+    return zlib.crc32(name.encode())

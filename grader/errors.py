@@ -1,0 +1,17 @@
+"""The grader's own errors: one root type, so callers can tell them from bugs."""
+
+
+class GraderError(Exception):
+    """Root of every error the grader raises on purpose (bad spec, bad path...)."""
+
+
+class SpecError(GraderError):
+    """assignment.yaml or its checks module is wrong; the message names file and key."""
+
+    def __init__(self, file: str, key: str, problem: str):
+        self.file, self.key, self.problem = file, key, problem
+        super().__init__(f"{file}: {key}: {problem}")
+
+
+class SubmissionError(GraderError):
+    """The submission path cannot be read as a submission of this assignment."""

@@ -1,0 +1,24 @@
+"""What a check can end as, and the exception a check raises to fail."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Status(str, Enum):
+    """A check's outcome: passed, failed (with a message), timed out, or errored
+    (the check's own code broke: a grader bug, never the student's fault)."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    TIMEOUT = "timeout"
+    ERROR = "error"
+
+
+class CheckFailed(Exception):
+    """Raised inside a check to fail it; the message is shown to the student."""
+
+    def __init__(self, message: str, *, status: Status = Status.FAILED):
+        super().__init__(message)
+        self.message = message
+        self.status = status

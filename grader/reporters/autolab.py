@@ -1,0 +1,27 @@
+"""Autolab: human feedback, then the scores JSON as the very last line.
+
+Autolab reads only the last line of output, as JSON with a non-empty
+"scores" object keyed by the assessment's problem names (our question names).
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..results import Report
+from . import table
+
+
+def scores_line(report: Report) -> str:
+    """The single JSON line Autolab parses."""
+    scores = {q.name: q.score for q in report.questions} or {"grader_error": 0}
+    total = report.score
+    board = [total] + [q.score for q in report.questions]
+    return json.dumps({"scores": scores, "scoreboard": board}, separators=(", ", ": "))
+
+
+def render(report: Report) -> str:
+    """Feedback table, a blank line, then the scores line (newline-terminated)."""
+    feedback = table.render(report)
+    # Student output in the feedback cannot end the text: the scores line is last.
+    return f"{feedback}\n{scores_line(report)}\n"

@@ -1,0 +1,40 @@
+"""A terminal table: one row per question, failed checks explained below it."""
+
+from __future__ import annotations
+
+import textwrap
+
+from ..results import Report
+
+MARK = {"passed": "ok  ", "failed": "FAIL", "timeout": "TIME", "error": "ERR "}
+OUTPUT_SHOWN = 2000
+
+
+def render(report: Report) -> str:
+    """Human-readable text; student output, if any, trimmed at the end."""
+    lines = [f"{report.assignment}: {report.submission}", ""]
+    if report.error:
+        lines += [f"The grader could not run: {report.error}", ""]
+    width = max([len(q.name) + (11 if q.optional else 0) for q in report.questions] + [8])
+    lines.append(f"{'question':<{width}}  {'score':>7}  {'max':>7}")
+    lines.append("-" * (width + 18))
+    for question in report.questions:
+        label = question.name + (" (optional)" if question.optional else "")
+        lines.append(f"{label:<{width}}  {question.score:>7.2f}  {question.max_score:>7.2f}")
+        for check in question.checks:
+            if check.passed:
+                continue
+            points = f"{check.score:+.2f}" if check.deducts else f"0/{check.max_score:.2f}"
+            lines.append(f"  {MARK[check.status.value]} {check.name} ({points})")
+            for paragraph in check.message.splitlines()[:12]:
+                lines.extend(textwrap.wrap(paragraph, 100, initial_indent="       ",
+                                           subsequent_indent="         ") or [""])
+    lines.append("-" * (width + 18))
+    lines.append(f"{'total':<{width}}  {report.score:>7.2f}  {report.max_score:>7.2f}")
+    for note in report.notes:
+        lines += ["", f"Note: {note}"]
+    if report.output.strip():
+        shown = report.output if len(report.output) <= OUTPUT_SHOWN else \
+            report.output[:OUTPUT_SHOWN // 2] + "\n...\n" + report.output[-OUTPUT_SHOWN // 2:]
+        lines += ["", "Your code printed (trimmed):", textwrap.indent(shown.rstrip(), "  | ")]
+    return "\n".join(lines) + "\n"

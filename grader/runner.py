@@ -1,0 +1,107 @@
+"""Grade one submission: start its sandbox, run the checks, score the questions."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from hypothesis.errors import Flaky, HypothesisException
+
+from .checks import Context, RegisteredCheck, import_file, load_registry
+from .errors import SubmissionError
+from .outcome import CheckFailed, Status
+from .results import CheckResult, Report
+from .sandbox.client import CallOutcome, Sandbox
+from .scoring import score_question
+from .spec import Assignment, CheckSpec
+from .submission import prepare
+
+OUTPUT_NOTE_LIMIT = 4000
+
+
+def selected(check: CheckSpec, visibility: str) -> bool:
+    """Whether a check runs at this visibility level ("public" runs visible checks only)."""
+    return visibility == "all" or check.visibility == "visible"
+
+
+def grade(assignment: Assignment, submission: Path, *, visibility: str = "all") -> Report:
+    """Grade `submission` against `assignment`; student failures never raise.
+
+    Raises SubmissionError only when the path does not exist at all; a
+    submission that exists but cannot be used scores zero with the reason.
+    """
+    started = time.monotonic()
+    try:
+        prepared = prepare(assignment, Path(submission))
+    except SubmissionError as exc:
+        if not Path(submission).exists():
+            raise
+        return _zero_report(assignment, str(submission), str(exc), visibility, started)
+    sandbox = Sandbox(prepared.student_file, module=assignment.module,
+                      library=assignment.library, limits=assignment.limits)
+    try:
+        sandbox.start()  # the worker imports torch while the judge loads its checks
+        registry = load_registry(assignment)
+        reference = import_file(assignment.reference, f"gradecheck_reference_{assignment.name}")
+        broken: dict[str, CallOutcome] = {}
+        questions = []
+        import_failure = sandbox.ensure_ready()
+        for question in assignment.questions:
+            results = []
+            for check in question.checks:
+                if not selected(check, visibility):
+                    continue
+                if import_failure is not None:
+                    result = _result(check, Status.FAILED, import_failure.message)
+                else:
+                    result = run_check(check, registry[check.name], sandbox=sandbox,
+                                       reference=reference, assignment=assignment, broken=broken)
+                results.append(result)
+            questions.append(score_question(question, results))
+        notes = list(prepared.notes)
+        if import_failure is not None and import_failure.where:
+            notes.append(f"Where the import failed:\n{import_failure.where.rstrip()}")
+    finally:
+        sandbox.close()
+        prepared.cleanup()
+    return Report(assignment.name, str(submission), questions, output=sandbox.output(),
+                  seconds=time.monotonic() - started, notes=notes)
+
+
+def run_check(check: CheckSpec, registered: RegisteredCheck, **context: object) -> CheckResult:
+    """Run one check and turn however it ended into a CheckResult."""
+    started = time.monotonic()
+    ctx = Context(check=check, registered=registered, **context)  # type: ignore[arg-type]
+    try:
+        registered.function(ctx)
+        status, message = Status.PASSED, ""
+    except CheckFailed as failure:
+        status, message = failure.status, failure.message
+    except Flaky as exc:
+        status = Status.FAILED
+        message = ("your function gave different results for the same input, so no stable "
+                   f"answer could be checked ({type(exc).__name__})")
+    except HypothesisException as exc:
+        status, message = Status.ERROR, f"internal grader error in check {check.name}: {exc!r}"
+    except Exception as exc:  # a bug in the check itself, not the student's fault
+        status, message = Status.ERROR, f"internal grader error in check {check.name}: {exc!r}"
+    if status != Status.PASSED and check.hint and status != Status.ERROR:
+        message = f"{message}\nHint: {check.hint}"
+    result = _result(check, status, message)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _result(check: CheckSpec, status: Status, message: str) -> CheckResult:
+    return CheckResult(check.name, check.question, status, message, check.visibility,
+                       check.earns, check.deducts)
+
+
+def _zero_report(assignment: Assignment, submission: str, reason: str, visibility: str,
+                 started: float) -> Report:
+    questions = [
+        score_question(q, [_result(c, Status.FAILED, reason) for c in q.checks if selected(c, visibility)])
+        for q in assignment.questions
+    ]
+    return Report(assignment.name, submission, questions, error=None, notes=[reason],
+                  seconds=time.monotonic() - started)

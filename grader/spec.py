@@ -1,0 +1,256 @@
+"""Load and validate assignments/NAME/assignment.yaml into an `Assignment`.
+
+Every problem is reported as a `SpecError` naming the file, the key and what
+is wrong, before any student code runs.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import SpecError
+from .sandbox.limits import Limits
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSIGNMENTS = ROOT / "assignments"
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """One check: earns a share of its question's points, or deducts a fraction."""
+
+    name: str
+    question: str
+    earns: float = 0.0
+    deducts: float = 0.0
+    visibility: str = "visible"
+    call_seconds: float | None = None
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Question:
+    """A graded question: its points, the student functions it covers, its checks."""
+
+    name: str
+    points: float
+    functions: tuple[str, ...]
+    checks: tuple[CheckSpec, ...]
+    optional: bool = False
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Everything the engine needs to grade one assignment."""
+
+    name: str
+    title: str
+    folder: Path
+    library: str
+    student_file: str
+    module: str
+    reference: Path
+    checks_module: Path
+    total_points: float
+    functions: dict[str, tuple[str, ...]]
+    questions: tuple[Question, ...]
+    limits: Limits
+    max_examples: int = 25
+    notebook_mode: str = "definitions"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def question(self, name: str) -> Question:
+        """The question called `name` (KeyError if there is none)."""
+        for question in self.questions:
+            if question.name == name:
+                return question
+        raise KeyError(name)
+
+
+def resolve(assignment: str | Path) -> Path:
+    """Map a folder name under assignments/ or a path to the assignment folder."""
+    candidate = Path(assignment)
+    if candidate.is_dir() and (candidate / "assignment.yaml").is_file():
+        return candidate.resolve()
+    named = ASSIGNMENTS / str(assignment)
+    if named.is_dir():
+        return named
+    known = sorted(p.name for p in ASSIGNMENTS.iterdir() if (p / "assignment.yaml").is_file()) \
+        if ASSIGNMENTS.is_dir() else []
+    raise SpecError(str(assignment), "ASSIGNMENT",
+                    f"no such assignment (known: {', '.join(known) or 'none'})")
+
+
+class _Reader:
+    """Typed access to a YAML mapping that reports errors with their key path."""
+
+    def __init__(self, file: str, data: Any, path: str):
+        self.file, self.path = file, path
+        if not isinstance(data, dict):
+            self.fail("", f"must be a mapping, got {type(data).__name__}")
+        self.data = data
+
+    def key(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+    def fail(self, name: str, problem: str):
+        raise SpecError(self.file, self.key(name) if name else self.path or "(top level)", problem)
+
+    def get(self, name: str, kind: type | tuple, default: Any = ...) -> Any:
+        if name not in self.data:
+            if default is ...:
+                self.fail(name, "is required")
+            return default
+        value = self.data[name]
+        if kind in (float, (int, float)) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+            wanted = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            self.fail(name, f"must be a {wanted}, got {value!r}")
+        return value
+
+    def unknown(self, allowed: set[str]) -> None:
+        extra = sorted(set(self.data) - allowed)
+        if extra:
+            self.fail(extra[0], f"is not a known key (allowed: {', '.join(sorted(allowed))})")
+
+
+def load(assignment: str | Path) -> Assignment:
+    """Read and validate an assignment; raise SpecError naming file and key."""
+    folder = resolve(assignment)
+    path = folder / "assignment.yaml"
+    file = str(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SpecError(file, "(file)", "does not exist") from None
+    except yaml.YAMLError as exc:
+        raise SpecError(file, "(syntax)", f"is not valid YAML: {exc}") from None
+    top = _Reader(file, data, "")
+    top.unknown({"name", "title", "library", "student_file", "module", "reference", "checks",
+                 "total_points", "functions", "questions", "limits", "hypothesis", "notebook",
+                 "extra"})
+    name = top.get("name", str)
+    if name != folder.name:
+        top.fail("name", f"is {name!r} but the folder is {folder.name!r}")
+    library = top.get("library", str)
+    if library not in ("torch", "numpy"):
+        top.fail("library", f"must be torch or numpy, got {library!r}")
+    student_file = top.get("student_file", str)
+    if "/" in student_file or not student_file.endswith(".py"):
+        top.fail("student_file", f"must be a plain .py file name, got {student_file!r}")
+    module = top.get("module", str, student_file[:-3])
+    reference = (ROOT / "reference" / f"{top.get('reference', str)}.py")
+    if not reference.is_file():
+        top.fail("reference", f"{reference.name} is not in reference/")
+    checks_module = folder / f"{top.get('checks', str, 'checks')}.py"
+    if not checks_module.is_file():
+        top.fail("checks", f"{checks_module.name} is not in {folder.name}/")
+
+    functions = _functions(file, top)
+    questions = _questions(file, top, functions)
+    total = top.get("total_points", (int, float))
+    summed = sum(q.points for q in questions)
+    if abs(summed - total) > 1e-9:
+        top.fail("total_points", f"is {total:g} but the questions' points add up to {summed:g}")
+    limits = _limits(file, top)
+    hyp = _Reader(file, top.get("hypothesis", dict, {}), "hypothesis")
+    hyp.unknown({"max_examples"})
+    max_examples = hyp.get("max_examples", int, 25)
+    if max_examples < 1:
+        hyp.fail("max_examples", "must be at least 1")
+    notebook = _Reader(file, top.get("notebook", dict, {}), "notebook")
+    notebook.unknown({"run"})
+    mode = notebook.get("run", str, "definitions")
+    if mode not in ("definitions", "all"):
+        notebook.fail("run", f"must be definitions or all, got {mode!r}")
+    return Assignment(
+        name=name, title=top.get("title", str, name), folder=folder, library=library,
+        student_file=student_file, module=module, reference=reference,
+        checks_module=checks_module, total_points=total, functions=functions,
+        questions=questions, limits=limits, max_examples=max_examples, notebook_mode=mode,
+        extra=top.get("extra", dict, {}),
+    )
+
+
+def _functions(file: str, top: _Reader) -> dict[str, tuple[str, ...]]:
+    raw = top.get("functions", dict)
+    functions = {}
+    for fname, params in raw.items():
+        if not isinstance(fname, str) or not NAME.match(fname):
+            top.fail(f"functions.{fname}", "is not a valid Python function name")
+        if not isinstance(params, list) or not all(isinstance(p, str) and NAME.match(p) for p in params):
+            top.fail(f"functions.{fname}", f"must list parameter names, got {params!r}")
+        functions[fname] = tuple(params)
+    if not functions:
+        top.fail("functions", "must name at least one function")
+    return functions
+
+
+def _questions(file: str, top: _Reader, functions: dict) -> tuple[Question, ...]:
+    raw = top.get("questions", list)
+    if not raw:
+        top.fail("questions", "must list at least one question")
+    questions, seen_questions, seen_checks = [], set(), set()
+    for index, item in enumerate(raw):
+        q = _Reader(file, item, f"questions[{index}]")
+        q.unknown({"name", "title", "points", "functions", "checks", "optional"})
+        qname = q.get("name", str)
+        if not NAME.match(qname):
+            q.fail("name", f"{qname!r} is not a plain identifier (Autolab problem names allow no colons)")
+        if qname in seen_questions:
+            q.fail("name", f"{qname!r} is used by two questions")
+        seen_questions.add(qname)
+        points = q.get("points", (int, float))
+        if points <= 0:
+            q.fail("points", f"must be above zero, got {points:g}")
+        qfunctions = q.get("functions", list)
+        for fname in qfunctions:
+            if fname not in functions:
+                q.fail("functions", f"{fname!r} is not declared under functions")
+        checks = []
+        for cindex, citem in enumerate(q.get("checks", list)):
+            c = _Reader(file, citem, f"{q.path}.checks[{cindex}]")
+            c.unknown({"name", "earns", "deducts", "visibility", "call_seconds", "hint"})
+            cname = c.get("name", str)
+            if cname in seen_checks:
+                c.fail("name", f"{cname!r} is used by two checks")
+            seen_checks.add(cname)
+            earns = c.get("earns", (int, float), 0.0)
+            deducts = c.get("deducts", (int, float), 0.0)
+            if (earns > 0) == (deducts > 0) or earns < 0 or deducts < 0:
+                c.fail("earns", "exactly one of earns (a weight > 0) or deducts (a fraction in (0, 1]) is needed")
+            if deducts > 1:
+                c.fail("deducts", f"is a fraction of the question's points, at most 1, got {deducts:g}")
+            visibility = c.get("visibility", str, "visible")
+            if visibility not in VISIBILITIES:
+                c.fail("visibility", f"must be one of {', '.join(VISIBILITIES)}, got {visibility!r}")
+            seconds = c.get("call_seconds", (int, float), None)
+            checks.append(CheckSpec(cname, qname, earns, deducts, visibility, seconds,
+                                    c.get("hint", str, "")))
+        if not any(c.earns > 0 for c in checks):
+            q.fail("checks", "needs at least one check that earns points")
+        questions.append(Question(qname, points, tuple(qfunctions), tuple(checks),
+                                  q.get("optional", bool, False), q.get("title", str, "")))
+    return tuple(questions)
+
+
+def _limits(file: str, top: _Reader) -> Limits:
+    raw = _Reader(file, top.get("limits", dict, {}), "limits")
+    allowed = {f.name: f for f in fields(Limits)}
+    raw.unknown(set(allowed))
+    values = {}
+    for key in raw.data:
+        value = raw.get(key, (int, float))
+        if value <= 0:
+            raw.fail(key, f"must be above zero, got {value:g}")
+        values[key] = int(value) if allowed[key].type in ("int", int) else float(value)
+    return Limits(**values)
