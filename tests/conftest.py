@@ -1,0 +1,48 @@
+"""Shared helpers: run the grader's command line as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "assignments" / "softmax_lab" / "samples"
+QUESTIONS = ["softmax", "linear", "loss", "loss_backward", "softmax_backward", "color_histogram", "max_margin"]
+
+
+def run_grader(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    """Run `python -m grader ARGS` from the repository root and capture its output."""
+    return subprocess.run([sys.executable, "-m", "grader", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def grade_json(submission: Path | str, assignment: str = "softmax_lab") -> dict:
+    """Grade a submission and return the parsed JSON report (asserting exit 0)."""
+    done = run_grader("grade", assignment, str(submission), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def scores(report: dict) -> dict[str, tuple[float, float]]:
+    """{question: (score, max_score)} of a JSON report."""
+    return {q["name"]: (q["score"], q["max_score"]) for q in report["questions"]}
+
+
+@pytest.fixture
+def write_submission(tmp_path):
+    """Write a variant of the sample correct submission with text replaced."""
+
+    def write(name: str, replacements: dict[str, str], prefix: str = "") -> Path:
+        source = (SAMPLES / "correct.py").read_text()
+        for old, new in replacements.items():
+            assert old in source, old
+            source = source.replace(old, new)
+        path = tmp_path / f"{name}.py"
+        path.write_text(prefix + source)
+        return path
+
+    return write
