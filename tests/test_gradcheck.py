@@ -1,0 +1,73 @@
+"""The judge's sampled gradient check on the lab's 10x3072 weight gradient.
+
+It must catch single-entry, sign, layout and row errors, and never fail a
+correct float32 or float64 gradient.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from grader.compare import tolerance_for
+from grader.gradcheck import mismatches, sampled_check
+
+CLASSES, FEATURES = 10, 3072
+
+
+def problem(seed: int):
+    """f(W) = -log softmax(W x + b)[label] in float64, and its exact gradient."""
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0, 1, (FEATURES, 1)).astype(np.float32).astype(np.float64)
+    weight = (rng.standard_normal((CLASSES, FEATURES)) * 0.01).astype(np.float32).astype(np.float64)
+    bias = rng.standard_normal((CLASSES, 1)) * 0.1
+    label = int(rng.integers(CLASSES))
+
+    def f_batch(weights: np.ndarray) -> np.ndarray:
+        a = weights @ x + bias
+        a = a - a.max(axis=1, keepdims=True)
+        return np.log(np.exp(a).sum(axis=(1, 2))) - a[:, label, 0]
+
+    a = weight @ x + bias
+    y = np.exp(a - a.max())
+    y /= y.sum()
+    y[label] -= 1
+    return f_batch, weight, y @ x.T
+
+
+def failing(seed: int, grad: np.ndarray, dtype=np.float32) -> list:
+    f_batch, weight, _ = problem(seed)
+    probes = sampled_check(f_batch, weight, grad.astype(dtype).astype(np.float64),
+                           rng=np.random.default_rng(seed + 1000))
+    return mismatches(probes, tolerance_for(np.float32))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_no_false_failures_over_200_problems(dtype):
+    for seed in range(200):
+        _, _, grad = problem(seed)
+        assert not failing(seed, grad, dtype), seed
+
+
+def distortions(grad: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    one_entry = grad.copy()
+    # an entry of at least median size: a 1% change of a near-zero entry is
+    # below float32 resolution in any measure
+    typical = np.flatnonzero(np.abs(grad) >= np.median(np.abs(grad)))
+    one_entry.reshape(-1)[rng.choice(typical)] *= 1.01
+    row = grad.copy()
+    row[rng.integers(CLASSES)] *= 0.5
+    return {
+        "one entry off by 1%": one_entry,
+        "sign flipped": -grad,
+        "transposed layout": np.ascontiguousarray(grad.T).reshape(CLASSES, FEATURES),
+        "one row halved": row,
+    }
+
+
+@pytest.mark.parametrize("name", ["one entry off by 1%", "sign flipped", "transposed layout", "one row halved"])
+def test_catches_plausible_errors(name):
+    for seed in range(20):
+        _, _, grad = problem(seed)
+        assert failing(seed, distortions(grad, seed)[name]), (name, seed)
