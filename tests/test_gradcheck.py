@@ -15,16 +15,22 @@ from grader.gradcheck import mismatches, sampled_check
 CLASSES, FEATURES = 10, 3072
 
 
-def problem(seed: int):
-    """f(W) = -log softmax(W x + b)[label] in float64, and its exact gradient."""
+def lab_parts(seed: int):
+    """x (3072, 1), bias (10, 1) and a label of problem `seed` (float64 of float32 values)."""
     rng = np.random.default_rng(seed)
     x = rng.uniform(0, 1, (FEATURES, 1)).astype(np.float32).astype(np.float64)
-    weight = (rng.standard_normal((CLASSES, FEATURES)) * 0.01).astype(np.float32).astype(np.float64)
     bias = rng.standard_normal((CLASSES, 1)) * 0.1
-    label = int(rng.integers(CLASSES))
+    return x, bias, int(rng.integers(CLASSES))
+
+
+def problem(seed: int):
+    """f(W) = -log softmax(W x + b)[label] in float64, and its exact gradient."""
+    x, bias, label = lab_parts(seed)
+    weight = (np.random.default_rng(seed + 7).standard_normal((CLASSES, FEATURES)) * 0.01)
+    weight = weight.astype(np.float32).astype(np.float64)
 
     def f_batch(weights: np.ndarray) -> np.ndarray:
-        a = weights @ x + bias
+        a = (weights.reshape(-1, FEATURES) @ x).reshape(-1, CLASSES, 1) + bias
         a = a - a.max(axis=1, keepdims=True)
         return np.log(np.exp(a).sum(axis=(1, 2))) - a[:, label, 0]
 

@@ -1,0 +1,80 @@
+"""`python -m grader grade-all ASSIGNMENT DIR --out OUT [--jobs N]`: grade a whole class."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from .. import spec as spec_module
+from ..errors import GraderError
+from ..output import EXIT_GRADER_FAILED, EXIT_OK, write_atomically
+
+NAME = "grade-all"
+HELP = "grade every submission in a folder, N at a time, resumably"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("assignment")
+    parser.add_argument("folder", help="one entry (.py, .ipynb, .tar or folder) per student")
+    parser.add_argument("--out", required=True, help="reports, gradebook.csv, summary.json, histogram.png")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+
+
+def _progress_line(done: int, total: int, student: str, started: float, tty: bool) -> str:
+    elapsed = time.monotonic() - started
+    rate = done / elapsed if elapsed > 0 else 0.0
+    left = (total - done) / rate if rate > 0 else 0.0
+    if tty:
+        width = 30
+        filled = int(width * done / total) if total else width
+        return f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}  {rate:.2f}/s  ~{left:.0f}s left "
+    return f"graded {done}/{total}: {student} ({elapsed:.1f}s elapsed)\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Grade the folder, then write the gradebook, summary and histogram."""
+    from ..batch import discover, grade_all, is_done
+    from ..gradebook import load_reports, summarise, write_gradebook, write_histogram
+
+    folder, out = Path(args.folder), Path(args.out)
+    try:
+        assignment = spec_module.load(args.assignment)
+        if not folder.is_dir():
+            raise GraderError(f"{folder} is not a folder of submissions")
+    except GraderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_GRADER_FAILED
+    submissions = discover(folder)
+    pending = [s for s in submissions if not is_done(out, s.student)]
+    tty = sys.stderr.isatty()
+    skipped = len(submissions) - len(pending)
+    if skipped:
+        print(f"{skipped} of {len(submissions)} submissions already graded; skipping them", file=sys.stderr)
+    started = time.monotonic()
+    done = 0
+    for student, score, seconds, error in grade_all(assignment, folder, out, jobs=args.jobs):
+        done += 1
+        if error:
+            print(f"\ngrader failure on {student}: {error}", file=sys.stderr)
+        sys.stderr.write(_progress_line(done, len(pending), student, started, tty))
+        sys.stderr.flush()
+    if tty and pending:
+        sys.stderr.write("\n")
+    reports = load_reports(out)
+    write_gradebook(assignment, reports, out / "gradebook.csv")
+    summary = summarise(assignment, reports)
+    write_atomically(out / "summary.json", json.dumps(summary, indent=2) + "\n")
+    write_histogram(assignment, reports, out / "histogram.png")
+    elapsed = time.monotonic() - started
+    print(f"graded {done} submission(s) in {elapsed:.1f}s with {args.jobs} job(s); "
+          f"{len(reports)} report(s) in {out / 'reports'}")
+    print(f"mean {summary['mean']:g}, median {summary['median']:g} of {summary['max_score']:g}")
+    for name, stats in summary["questions"].items():
+        print(f"  {name:<20} full marks {stats['full_marks_rate']:.0%}")
+    print(f"gradebook: {out / 'gradebook.csv'}; summary: {out / 'summary.json'}; "
+          f"histogram: {out / 'histogram.png'}")
+    return EXIT_OK

@@ -1,0 +1,74 @@
+"""Summaries of a graded batch: gradebook CSV, statistics and a score histogram."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import statistics
+from collections import Counter
+from pathlib import Path
+
+from .output import write_atomically
+from .pngplot import bar_chart
+from .spec import Assignment
+
+
+def load_reports(out: Path) -> list[dict]:
+    """Every report under OUT/reports, sorted by student."""
+    reports = []
+    for path in sorted((out / "reports").glob("*.json")):
+        try:
+            reports.append(json.loads(path.read_text(encoding="utf-8")))
+        except ValueError:
+            continue
+    return reports
+
+
+def write_gradebook(assignment: Assignment, reports: list[dict], path: Path) -> None:
+    """CSV with a header row, then one row per student: student, total, each question."""
+    questions = [q.name for q in assignment.questions]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["student", "total"] + questions)
+    for report in reports:
+        by_name = {q["name"]: q["score"] for q in report.get("questions", [])}
+        writer.writerow([report.get("student", "?"), report.get("score", 0)] +
+                        [by_name.get(name, 0) for name in questions])
+    write_atomically(path, buffer.getvalue())
+
+
+def summarise(assignment: Assignment, reports: list[dict]) -> dict:
+    """Mean, median, per-question full-marks rate and the checks failed most often."""
+    totals = [float(r.get("score", 0)) for r in reports]
+    per_question = {}
+    for question in assignment.questions:
+        scored = [q for r in reports for q in r.get("questions", []) if q["name"] == question.name]
+        full = sum(1 for q in scored if q["score"] >= q["max_score"] - 1e-9)
+        per_question[question.name] = {
+            "full_marks_rate": round(full / len(reports), 4) if reports else 0.0,
+            "mean": round(statistics.fmean([q["score"] for q in scored]), 4) if scored else 0.0,
+        }
+    failed = Counter(c["name"] for r in reports for q in r.get("questions", [])
+                     for c in q["checks"] if not c["passed"])
+    return {
+        "assignment": assignment.name,
+        "submissions": len(reports),
+        "max_score": assignment.total_points,
+        "mean": round(statistics.fmean(totals), 4) if totals else 0.0,
+        "median": round(statistics.median(totals), 4) if totals else 0.0,
+        "questions": per_question,
+        "most_failed_checks": failed.most_common(10),
+        "grader_errors": [r.get("student") for r in reports if r.get("error")],
+    }
+
+
+def write_histogram(assignment: Assignment, reports: list[dict], path: Path, bins: int = 10) -> None:
+    """A PNG histogram of total scores in `bins` equal bins from 0 to the maximum."""
+    top = assignment.total_points
+    counts = [0] * bins
+    for report in reports:
+        share = float(report.get("score", 0)) / top if top else 0
+        counts[min(int(share * bins), bins - 1)] += 1
+    labels = [f"{int(top * i / bins)}" for i in range(bins)]
+    bar_chart(counts, labels, path)
