@@ -1,0 +1,215 @@
+"""Build everything that leaves course staff's hands, under OUT/NAME/:
+
+    handout/ and handout.tar      the student handout (starter, notebook, local grader)
+    autolab/                      autograde.tar, autograde-Makefile, README.md (problems)
+    gradescope/                   autograder.zip (setup.sh, run_autograder), README.md
+
+The student handout holds the engine, the visible checks and answers recorded
+from the reference (handout.record), never the reference or a hidden check:
+`find_leaks` guards every file before anything is written. The platform
+bundles hold the engine, the reference and all checks. Archives are
+byte-for-byte reproducible (handout.archive).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import shutil
+from importlib import metadata
+from pathlib import Path
+
+from grader import spec as spec_module
+from grader.checks import load_registry
+from grader.spec import ROOT, Assignment
+
+from . import archive, local, public
+from .archive import Entry, Files
+from .notebook import build_notebook
+from .record import BuildError, record_visible_checks
+from .starter import make_starter, solution_lines
+
+TEMPLATES = Path(__file__).with_name("templates")
+HANDOUT_PACKAGE = Path(__file__).parent
+# Staff tools that the student's local grader never runs.
+STAFF_ONLY = ("__main__.py", "cli.py", "commands/", "demo.py", "validate.py")
+
+
+def render(template: str, values: dict[str, str]) -> str:
+    """A template from handout/templates with each @@KEY@@ replaced."""
+    text = (TEMPLATES / template).read_text(encoding="utf-8")
+    for key, value in values.items():
+        text = text.replace(f"@@{key}@@", value)
+    if "@@" in text:
+        left = text[text.index("@@"):][:40]
+        raise BuildError(f"template {template} has a placeholder left: {left!r}")
+    return text
+
+
+def _torch_version() -> str:
+    try:
+        return metadata.version("torch").split("+")[0]
+    except metadata.PackageNotFoundError:
+        return "2.13.0"
+
+
+def _values(assignment: Assignment) -> dict[str, str]:
+    rows, bullets = [], []
+    for q in assignment.questions:
+        note = "optional" if q.optional else ""
+        rows.append(f"| `{q.name}` | {q.points:g} | {note} |")
+        bullets.append(f"- `{q.name}`: {q.title or q.name}, {q.points:g} points"
+                       + (" (optional)" if q.optional else ""))
+    return {
+        "NAME": assignment.name, "TITLE": assignment.title,
+        "STUDENT_FILE": assignment.student_file,
+        "NOTEBOOK": assignment.student_file[:-3] + ".ipynb",
+        "TORCH": _torch_version(), "TOTAL": f"{assignment.total_points:g}",
+        "PROBLEMS": "\n".join(rows), "QUESTIONS": "\n".join(bullets),
+    }
+
+
+def student_source(assignment: Assignment, reference: str) -> str:
+    """The starter, its module docstring addressed to students instead of staff.
+
+    The reference's docstring paragraphs that speak of the reference or its
+    solution markers are dropped; the others (conventions) are kept.
+    """
+    starter = make_starter(reference)
+    tree = ast.parse(starter)
+    kept = []
+    docstring = ast.get_docstring(tree, clean=True)
+    if docstring:
+        kept = [p for p in docstring.split("\n\n") if not re.search(r"(?i)solution|reference", p)]
+    intro = (f"{assignment.title}: your implementation.\n\n"
+             "Replace each `raise NotImplementedError(...)` with your code, keeping the names and\n"
+             "arguments; ./grade.sh checks your work (see README.md).")
+    text = '"""' + "\n\n".join([intro, *kept]) + '\n"""\n'
+    if docstring:
+        first = tree.body[0]
+        lines = starter.splitlines(keepends=True)
+        return text + "".join(lines[first.end_lineno:])
+    return text + "\n" + starter
+
+
+def _json(data: object, *, compact: bool = False) -> bytes:
+    if compact:
+        return json.dumps(data, sort_keys=True, separators=(",", ":")).encode() + b"\n"
+    return json.dumps(data, sort_keys=True, indent=1).encode() + b"\n"
+
+
+def student_files(assignment: Assignment) -> Files:
+    """Every file of the student handout, by path inside the handout folder."""
+    values = _values(assignment)
+    reference = assignment.reference.read_text(encoding="utf-8")
+    starter = student_source(assignment, reference)
+    notebook = build_notebook(assignment, starter)
+    checks = load_registry(assignment)
+    facts = {
+        "student_file": assignment.student_file, "notebook": values["NOTEBOOK"],
+        "starter_digest": local.code_digest(starter, notebook=False),
+        "notebook_digest": local.code_digest(notebook, notebook=True),
+    }
+    package = "local_grader/" + public.LOCAL_PACKAGE
+    spec_json = _json({**public.public_spec(assignment, checks), "handout": facts})
+    checks_source = public.public_checks_source(assignment, checks).encode()
+    recorded = _json(record_visible_checks(assignment), compact=True)
+    files: Files = {
+        "README.md": Entry(render("README.md", values).encode()),
+        assignment.student_file: Entry(starter.encode()),
+        values["NOTEBOOK"]: Entry(notebook.encode()),
+        "grade.sh": Entry(render("grade.sh", values).encode(), executable=True),
+        "make_handin.sh": Entry(render("make_handin.sh", values).encode(), executable=True),
+        f"{package}/__init__.py": Entry(b'"""The local grader: public checks only."""\n'),
+        f"{package}/__main__.py": Entry(b"from .local import main\n\nraise SystemExit(main())\n"),
+        f"{package}/local.py": Entry((HANDOUT_PACKAGE / "local.py").read_bytes()),
+        f"{package}/replay.py": Entry((HANDOUT_PACKAGE / "replay.py").read_bytes()),
+        "local_grader/public/assignment.json": Entry(spec_json),
+        "local_grader/public/checks.py": Entry(checks_source),
+        "local_grader/public/recorded.json": Entry(recorded),
+    }
+    files.update(archive.read_tree(ROOT / "grader", under="local_grader/grader", skip=STAFF_ONLY))
+    leaks = public.find_leaks({k: v.data for k, v in files.items()}, solution_lines(reference),
+                              public.hidden_names(assignment))
+    if leaks:
+        raise BuildError("the student handout would leak:\n  " + "\n  ".join(leaks))
+    return files
+
+
+def server_files(assignment: Assignment) -> Files:
+    """The engine, the reference and all checks, laid out as in this repository."""
+    files = archive.read_tree(ROOT / "grader", under="grader")
+    files.update(archive.read_tree(HANDOUT_PACKAGE, under="handout"))  # grader modules import it
+    init = ROOT / "reference" / "__init__.py"
+    if init.is_file():
+        files["reference/__init__.py"] = Entry(init.read_bytes())
+    files[f"reference/{assignment.reference.name}"] = Entry(assignment.reference.read_bytes())
+    folder = f"assignments/{assignment.name}"
+    files[f"{folder}/assignment.yaml"] = Entry((assignment.folder / "assignment.yaml").read_bytes())
+    checks = assignment.checks_module
+    files[f"{folder}/{checks.name}"] = Entry(checks.read_bytes())
+    return files
+
+
+def autolab_files(assignment: Assignment) -> dict[str, Entry]:
+    """autograde.tar, autograde-Makefile and the staff note, by file name."""
+    values = _values(assignment)
+    names = [q.name for q in assignment.questions]
+    zero = json.dumps({"scores": {n: 0 for n in names}, "scoreboard": [0] * (len(names) + 1)},
+                      separators=(", ", ": "))
+    return {
+        "autograde.tar": Entry(archive.tar_bytes(server_files(assignment))),
+        "autograde-Makefile": Entry(
+            render("autograde-Makefile", {**values, "ZERO_SCORES": zero}).encode()),
+        "README.md": Entry(render("autolab-README.md", values).encode()),
+    }
+
+
+def gradescope_files(assignment: Assignment) -> dict[str, Entry]:
+    """autograder.zip and the staff note, by file name."""
+    values = _values(assignment)
+    tests = [json.dumps({"name": f"{q.name}: not graded", "number": str(i), "score": 0,
+                         "max_score": q.points, "status": "failed",
+                         "output": "Not graded: the autograder failed (the output says why).",
+                         "visibility": "visible"})
+             for i, q in enumerate(assignment.questions, start=1)]
+    files = server_files(assignment)
+    files["setup.sh"] = Entry(render("setup.sh", values).encode(), executable=True)
+    files["run_autograder"] = Entry(render("run_autograder", {
+        **values, "ZERO_TESTS": ",\n".join("    " + t for t in tests)}).encode(), executable=True)
+    files["requirements.txt"] = Entry((TEMPLATES / "gradescope-requirements.txt").read_bytes())
+    return {
+        "autograder.zip": Entry(archive.zip_bytes(files)),
+        "README.md": Entry(render("gradescope-README.md", values).encode()),
+    }
+
+
+def build_all(assignment: str | Path | Assignment, out_dir: str | Path) -> dict[str, Path]:
+    """Build the student handout and both platform bundles under out_dir/NAME/.
+
+    Returns the paths of what was built, by key: handout, handout_tar,
+    autograde_tar, autograde_makefile, autolab_notes, autograder_zip,
+    gradescope_notes. Raises SpecError for a broken assignment and BuildError
+    when a visible check fails on the reference or the handout would leak.
+    """
+    if not isinstance(assignment, Assignment):
+        assignment = spec_module.load(assignment)
+    student = student_files(assignment)
+    autolab = autolab_files(assignment)
+    gradescope = gradescope_files(assignment)
+    root = Path(out_dir) / assignment.name
+    for stale in ("handout", "autolab", "gradescope"):
+        shutil.rmtree(root / stale, ignore_errors=True)
+    archive.write_tree(student, root / "handout")
+    (root / "handout.tar").write_bytes(archive.tar_bytes(student, root=assignment.name))
+    archive.write_tree(autolab, root / "autolab")
+    archive.write_tree(gradescope, root / "gradescope")
+    return {
+        "handout": root / "handout", "handout_tar": root / "handout.tar",
+        "autograde_tar": root / "autolab" / "autograde.tar",
+        "autograde_makefile": root / "autolab" / "autograde-Makefile",
+        "autolab_notes": root / "autolab" / "README.md",
+        "autograder_zip": root / "gradescope" / "autograder.zip",
+        "gradescope_notes": root / "gradescope" / "README.md",
+    }

@@ -1,0 +1,1 @@
+"""Notebook plans, one module per assignment name (see handout.notebook)."""

@@ -1,0 +1,144 @@
+"""Record what the visible checks need from the reference, as data.
+
+Each visible check runs once, exactly as the grader runs it, with the
+reference solution as the submission (in the sandbox). Two things are
+captured (see handout.replay for how the handout uses them):
+
+- the examples hypothesis drew for each ``ctx.for_all`` (a random.Random that
+  hypothesis would supply becomes a seeded random.Random, here and in the
+  replay, so both see the same shuffles);
+- every call the check made to ``ctx.reference``, keyed by a digest of its
+  inputs, with the answer.
+
+A visible check that fails on the reference stops the build: its recording
+would judge students against a wrong answer.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import random
+from collections.abc import Callable
+from typing import Any
+
+from grader.checks import Context, RegisteredCheck, import_file, load_registry
+from grader.errors import GraderError
+from grader.runner import run_check
+from grader.sandbox.client import Sandbox
+from grader.spec import Assignment
+
+from . import replay
+
+
+class BuildError(GraderError):
+    """The handout or a bundle cannot be built; the message says why."""
+
+
+class RecordingReference:
+    """Wraps the reference module and logs each call and its answer."""
+
+    def __init__(self, module: Any, record: dict):
+        self._module = module
+        self._record = record
+
+    def __getattr__(self, name: str) -> Callable:
+        target = getattr(self._module, name)
+        if not callable(target):
+            raise BuildError(f"a check reads reference.{name}, which is not a function; "
+                             "checks may only call the reference")
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            key = replay.digest(name, args, kwargs)
+            result = target(*args, **kwargs)
+            self._record["answers"].setdefault(key, replay.encode(result))
+            self._record["calls"].append([name, key, replay.fingerprint(args, kwargs)])
+            return result
+
+        return call
+
+
+def recording_examples(original: Callable, record: dict) -> Callable:
+    """Wrap Context.for_all so that each example the body gets is logged."""
+
+    def for_all(*strategies: Any, max_examples: int | None = None) -> Callable[[Callable], None]:
+        run = original(*strategies, max_examples=max_examples)
+        examples: list[list] = []
+        record["examples"].append(examples)
+
+        def wrap(body: Callable) -> None:
+            signature = inspect.signature(body)
+
+            @functools.wraps(body)  # hypothesis reads the body's signature through this
+            def logged(*args: Any, **kwargs: Any) -> Any:
+                bound = signature.bind(*args, **kwargs)
+                values = [_seeded(v, len(examples)) for v in bound.arguments.values()]
+                examples.append([_encode_example(v, len(examples)) for v in values])
+                return body(*values)
+
+            run(logged)
+
+        return wrap
+
+    return for_all
+
+
+def _seeded(value: Any, seed: int) -> Any:
+    return random.Random(seed) if isinstance(value, random.Random) else value
+
+
+def _encode_example(value: Any, seed: int) -> Any:
+    if isinstance(value, random.Random):
+        return {"t": "random", "seed": seed}
+    return replay.encode(value)
+
+
+def _recording(name: str, function: Callable, record: dict) -> Callable:
+    @functools.wraps(function)
+    def run(ctx: Context) -> None:
+        ctx.reference = RecordingReference(ctx.reference, record)
+        ctx.for_all = recording_examples(ctx.for_all, record)
+        function(ctx)
+
+    return run
+
+
+def record_visible_checks(assignment: Assignment) -> dict:
+    """Run the visible checks on the reference; return recorded.json's content.
+
+    Raises BuildError if the reference cannot be imported by the sandbox or a
+    visible check does not pass on it.
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the same sums in the same order on every build
+    sandbox = Sandbox(assignment.reference, module=assignment.module,
+                      library=assignment.library, limits=assignment.limits)
+    checks: dict[str, dict] = {}
+    try:
+        sandbox.start()  # the worker imports torch while the checks load
+        registry = load_registry(assignment)
+        reference = import_file(assignment.reference, f"gradecheck_reference_{assignment.name}")
+        failure = sandbox.ensure_ready()
+        if failure is not None:
+            raise BuildError(f"the sandbox cannot import {assignment.reference}: {failure.message}")
+        broken: dict = {}
+        for question in assignment.questions:
+            for check in question.checks:
+                if check.visibility != "visible":
+                    continue
+                record: dict = {"examples": [], "answers": {}, "calls": []}
+                registered = registry[check.name]
+                wrapped = RegisteredCheck(check.name, registered.calls,
+                                          _recording(check.name, registered.function, record))
+                result = run_check(check, wrapped, sandbox=sandbox, reference=reference,
+                                   assignment=assignment, broken=broken)
+                if not result.passed:
+                    raise BuildError(f"visible check {check.name} does not pass on the reference "
+                                     f"({result.status.value}): {result.message}")
+                checks[check.name] = record
+    finally:
+        sandbox.close()
+        torch.set_num_threads(threads)
+    return {"format": replay.FORMAT, "assignment": assignment.name, "checks": checks}

@@ -1,0 +1,243 @@
+"""Replay the public checks in the student handout, where the reference is absent.
+
+At build time (handout.record) each visible check runs once against the
+reference. What hypothesis drew for it and every answer it asked of the
+reference are stored as data (recorded.json: arrays as base64 bytes, no
+code). In the handout, `install` wraps each public check so that
+`ctx.for_all` replays the recorded examples and `ctx.reference` answers from
+the recording. Everything else is the engine's: student code runs in the
+sandbox, the check's own judgement and messages apply, scoring is the same.
+
+Shipped as gradecheck_local/replay.py: imports numpy, the engine and (lazily)
+torch, nothing from handout/.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import json
+import random
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from hypothesis.errors import UnsatisfiedAssumption
+
+from grader.checks import RegisteredCheck, Registry
+
+FORMAT = 1
+# How far a call's inputs may drift (relative, on sums) from the recorded ones
+# and still get the recorded answer: judge-side numpy (exp, log) may differ in
+# the last bit between machines, which changes digests but not answers.
+DRIFT = 1e-6
+
+
+class ReplayMiss(Exception):
+    """The check asked for something the recording does not hold."""
+
+
+# -- values <-> JSON -------------------------------------------------------------
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def _is_tensor(value: Any) -> bool:
+    return type(value).__module__.startswith("torch") and hasattr(value, "detach")
+
+
+def _encode_array(array: np.ndarray, lib: str) -> dict:
+    if array.dtype.kind not in "biufc":
+        raise TypeError(f"cannot record an array of dtype {array.dtype}")
+    array = np.ascontiguousarray(array)
+    little = array.astype(array.dtype.newbyteorder("<"), copy=False)
+    return {"t": "array", "lib": lib, "dtype": array.dtype.name, "shape": list(array.shape),
+            "data": base64.b64encode(little.tobytes()).decode("ascii")}
+
+
+def _decode_array(obj: dict) -> np.ndarray:
+    dtype = np.dtype(obj["dtype"])
+    raw = base64.b64decode(obj["data"])
+    return np.frombuffer(raw, dtype=dtype.newbyteorder("<")).astype(dtype).reshape(obj["shape"])
+
+
+def encode(value: Any) -> Any:
+    """A JSON-safe, exact description of an array, tensor, tuple, list or number."""
+    if _is_tensor(value):
+        return _encode_array(value.detach().cpu().numpy(), "torch")
+    if isinstance(value, np.ndarray):
+        return _encode_array(value, "numpy")
+    if isinstance(value, np.generic):
+        return {"t": "scalar", "dtype": str(value.dtype), "value": encode(value.item())}
+    if isinstance(value, (tuple, list)):
+        return {"t": type(value).__name__, "items": [encode(v) for v in value]}
+    if isinstance(value, float) and not np.isfinite(value):
+        return {"t": "float", "repr": repr(value)}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise TypeError(f"cannot record a value of type {type(value).__name__}")
+
+
+def decode(obj: Any) -> Any:
+    """The value `encode` described (tensors come back as torch tensors)."""
+    if not isinstance(obj, dict):
+        return obj
+    tag = obj["t"]
+    if tag == "array":
+        array = _decode_array(obj).copy()
+        return _torch().from_numpy(array) if obj.get("lib") == "torch" else array
+    if tag in ("tuple", "list"):
+        items = [decode(v) for v in obj["items"]]
+        return tuple(items) if tag == "tuple" else items
+    if tag == "scalar":
+        return np.dtype(obj["dtype"]).type(decode(obj["value"]))
+    if tag == "float":
+        return float(obj["repr"])
+    if tag == "random":
+        return random.Random(obj["seed"])
+    raise ValueError(f"unknown recorded value tag {tag!r}")
+
+
+# -- call keys ----------------------------------------------------------------------
+
+def _leaves(value: Any):
+    if _is_tensor(value):
+        value = value.detach().cpu().numpy()
+    if isinstance(value, (tuple, list)):
+        yield ("(", len(value))
+        for item in value:
+            yield from _leaves(item)
+    elif isinstance(value, dict):
+        for key in sorted(value):
+            yield ("k", key)
+            yield from _leaves(value[key])
+    else:
+        yield value
+
+
+def digest(function: str, args: tuple, kwargs: dict) -> str:
+    """A hash of a reference call: function name and the exact bytes of its inputs."""
+    h = hashlib.sha256(function.encode())
+    for leaf in _leaves((args, kwargs)):
+        if isinstance(leaf, np.ndarray):
+            array = np.ascontiguousarray(leaf)
+            h.update(f"|a{array.dtype.str}{array.shape}".encode())
+            h.update(array.tobytes())
+        else:
+            h.update(f"|{type(leaf).__name__}:{leaf!r}".encode())
+    return h.hexdigest()
+
+
+def fingerprint(args: tuple, kwargs: dict) -> list:
+    """A short summary of a call's inputs, to recognise nearly identical inputs."""
+    out = []
+    for leaf in _leaves((args, kwargs)):
+        if isinstance(leaf, np.ndarray):
+            x = leaf.astype(np.float64) if leaf.dtype.kind in "fiub" else leaf
+            out.append(["a", leaf.dtype.str, list(leaf.shape), float(np.sum(x)),
+                        float(np.sum(np.abs(x))), float(np.sum(x * x))])
+        else:
+            out.append(["s", f"{type(leaf).__name__}:{leaf!r}"])
+    return out
+
+
+def _near(recorded: list, now: list) -> bool:
+    if len(recorded) != len(now):
+        return False
+    for a, b in zip(recorded, now, strict=True):
+        if a[:3] != b[:3] or a[0] == "s":
+            if a != b:
+                return False
+            continue
+        total, absolute, squares = a[3:]
+        if not (abs(total - b[3]) <= DRIFT * (absolute + 1e-300)
+                and abs(absolute - b[4]) <= DRIFT * (absolute + 1e-300)
+                and abs(squares - b[5]) <= DRIFT * (squares + 1e-300)):
+            return False
+    return True
+
+
+# -- replay -------------------------------------------------------------------------
+
+class RecordedReference:
+    """Stands in for the reference module: answers the calls recorded for one check."""
+
+    def __init__(self, check: str, record: dict):
+        self._check = check
+        self._answers = record["answers"]
+        self._calls = record["calls"]
+        self._position = 0
+
+    def __getattr__(self, name: str) -> Callable:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return functools.partial(self._answer, name)
+
+    def _answer(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        position, self._position = self._position, self._position + 1
+        key = digest(name, args, kwargs)
+        if key in self._answers:
+            return decode(self._answers[key])
+        if position < len(self._calls):
+            function, recorded_key, recorded_print = self._calls[position]
+            if function == name and _near(recorded_print, fingerprint(args, kwargs)):
+                return decode(self._answers[recorded_key])
+        raise ReplayMiss(f"the handout holds no recorded answer of the reference's {name}() for "
+                         f"this input (call {position + 1} of check {self._check}); the grader "
+                         "that scores your handin will judge it")
+
+
+def replay_examples(check: str, recorded: list[list[list]]) -> Callable:
+    """A stand-in for Context.for_all that runs the body on the recorded examples."""
+    remaining = iter(recorded)
+
+    def for_all(*strategies: Any, max_examples: int | None = None) -> Callable[[Callable], None]:
+        examples = next(remaining, None)
+        if examples is None:
+            raise ReplayMiss(f"check {check} draws more examples than were recorded")
+
+        def run(body: Callable) -> None:
+            for example in examples:
+                try:
+                    body(*[decode(arg) for arg in example])
+                except UnsatisfiedAssumption:
+                    continue  # hypothesis would have discarded this example too
+
+        return run
+
+    return for_all
+
+
+def replaying(name: str, function: Callable, record: dict) -> Callable:
+    """Wrap a check so that it runs on recorded examples and recorded reference answers."""
+
+    @functools.wraps(function)
+    def run(ctx: Any) -> None:
+        ctx.reference = RecordedReference(name, record)
+        ctx.for_all = replay_examples(name, record["examples"])
+        function(ctx)
+
+    return run
+
+
+def load_recording(path: Path) -> dict:
+    """Read recorded.json; ValueError if it is not a recording this module can replay."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    if data.get("format") != FORMAT:
+        raise ValueError(f"{path}: recording format {data.get('format')!r}, expected {FORMAT}")
+    return data
+
+
+def install(registry: Registry, path: Path) -> None:
+    """Make every check of `registry` replay its recording from `path` (recorded.json)."""
+    checks = load_recording(path)["checks"]
+    for name, registered in list(registry.checks.items()):
+        if name not in checks:
+            raise ValueError(f"{path}: no recording for check {name!r}")
+        registry.checks[name] = RegisteredCheck(
+            name, registered.calls, replaying(name, registered.function, checks[name]))

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Gradescope runs this once, as root, on its Ubuntu 22.04 image, to prepare the
+# autograder of @@NAME@@ (made by `python -m grader handout @@NAME@@`). The
+# system Python 3.10 stays; the grader's packages are added to it.
+set -euxo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends python3 python3-pip ca-certificates
+# torch's CPU build: the default index would bring gigabytes of CUDA libraries.
+python3 -m pip install --no-cache-dir \
+    --index-url "${TORCH_INDEX:-https://download.pytorch.org/whl/cpu}" "torch==@@TORCH@@"
+python3 -m pip install --no-cache-dir -r "$HERE/requirements.txt"
+# Fail here, where staff see it, rather than on the first submission.
+python3 -c "import torch, numpy, hypothesis, nbformat, yaml; print('torch', torch.__version__)"

@@ -1,0 +1,256 @@
+"""The student handout: reproducible, leak-free, and usable by a student.
+
+One build per module (plus one more to compare bytes); the student's steps
+run the handout's own scripts in subprocesses with this interpreter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader import spec
+from handout import build_all
+from handout.public import find_leaks
+from handout.solutions import fill_stubs
+from handout.starter import solution_lines
+
+ASSIGNMENT = "softmax_lab"
+ROOT = Path(__file__).resolve().parent.parent
+TOTAL = re.compile(r"^total\s+([\d.]+)\s+([\d.]+)\s*$", re.MULTILINE)
+
+
+@pytest.fixture(scope="module")
+def assignment():
+    return spec.load(ASSIGNMENT)
+
+
+@pytest.fixture(scope="module")
+def reference(assignment) -> str:
+    return assignment.reference.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> dict[str, Path]:
+    return build_all(ASSIGNMENT, tmp_path_factory.mktemp("build"))
+
+
+def unpack(tar: Path, into: Path) -> Path:
+    """Extract the handout as a student would; return the lab folder."""
+    with tarfile.open(tar) as archive:
+        if hasattr(tarfile, "data_filter"):
+            archive.extractall(into, filter="tar")
+        else:
+            archive.extractall(into)
+    return into / ASSIGNMENT
+
+
+def run(command: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "GRADECHECK_PYTHON": sys.executable, **env}
+    return subprocess.run(command, check=False, cwd=cwd, env=environment, capture_output=True,
+                          text=True, timeout=300)
+
+
+def totals(output: str) -> tuple[float, float]:
+    found = TOTAL.findall(output)
+    assert found, f"no total line in:\n{output}"
+    score, maximum = found[-1]
+    return float(score), float(maximum)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# -- the build -----------------------------------------------------------------
+
+def test_building_twice_gives_identical_archives(built, tmp_path):
+    """The second build goes through the command line, which lists what it built."""
+    command = [sys.executable, "-m", "grader", "handout", ASSIGNMENT, "--out", str(tmp_path)]
+    result = subprocess.run(command, check=False, capture_output=True, text=True, timeout=300,
+                            cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "handout.tar" in result.stdout and "autograder.zip" in result.stdout
+    again = tmp_path / ASSIGNMENT
+    for key, path in (("handout_tar", again / "handout.tar"),
+                      ("autograde_tar", again / "autolab" / "autograde.tar"),
+                      ("autograder_zip", again / "gradescope" / "autograder.zip")):
+        assert sha256(built[key]) == sha256(path), key
+
+
+def test_handout_tar_is_normalised_and_matches_the_folder(built):
+    with tarfile.open(built["handout_tar"]) as archive:
+        members = archive.getmembers()
+        names = [m.name for m in members]
+        assert all(n == ASSIGNMENT or n.startswith(f"{ASSIGNMENT}/") for n in names)
+        assert {m.mtime for m in members} == {315532800}
+        assert {(m.uid, m.gid, m.uname, m.gname) for m in members} == {(0, 0, "", "")}
+        files = {m.name[len(ASSIGNMENT) + 1:]: archive.extractfile(m).read()
+                 for m in members if m.isfile()}
+        modes = {m.name.split("/")[-1]: m.mode for m in members if m.isfile()}
+        regular = [m.name for m in members if m.isfile()]
+    assert regular == sorted(regular)
+    on_disk = {p.relative_to(built["handout"]).as_posix(): p.read_bytes()
+               for p in built["handout"].rglob("*") if p.is_file()}
+    assert files == on_disk
+    for wanted in ("softmax_lab.py", "softmax_lab.ipynb", "grade.sh", "make_handin.sh",
+                   "README.md"):
+        assert wanted in files
+    assert modes["grade.sh"] == modes["make_handin.sh"] == 0o755
+    assert modes["softmax_lab.py"] == 0o644
+
+
+def test_handout_holds_no_solution_and_no_hidden_check(built, assignment, reference):
+    """Every file of handout.tar, the notebook's cells included, is scanned."""
+    lines = set(solution_lines(reference))
+    hidden = [c.name for q in assignment.questions for c in q.checks if c.visibility != "visible"]
+    assert lines and hidden
+    words = [re.compile(rf"(?<![A-Za-z0-9_]){re.escape(h)}(?![A-Za-z0-9_])") for h in hidden]
+    with tarfile.open(built["handout_tar"]) as archive:
+        for member in archive.getmembers():
+            if not member.isfile():
+                continue
+            text = archive.extractfile(member).read().decode("utf-8", "replace")
+            candidates = text.splitlines()
+            if member.name.endswith(".ipynb"):
+                notebook = nbformat.reads(text, as_version=4)
+                candidates += [line for cell in notebook.cells for line in cell.source.splitlines()]
+            found = lines & {line.strip() for line in candidates}
+            assert not found, f"{member.name} holds solution lines {sorted(found)}"
+            for name, word in zip(hidden, words, strict=True):
+                assert not word.search(text), f"{member.name} names hidden check {name}"
+    # nor the reference or the full checks module under any name
+    assert "BEGIN SOLUTION" not in built["handout_tar"].read_bytes().decode("latin-1")
+
+
+def test_leak_guard_catches_what_it_should_and_only_that():
+    hidden = ["softmax_backward_numerical"]
+    files = {"a.py": b"    return exps / exps.sum()\n",
+             "b.py": b"x = 'softmax_backward_numerical'\n",
+             "c.py": b"loss_softmax_backward_numerical(ctx)\nreturn exps / exps.sum() + 1\n"}
+    leaks = find_leaks(files, ["return exps / exps.sum()"], hidden)
+    assert [leak.split(":")[0] for leak in leaks] == ["a.py", "b.py"]
+
+
+def test_replay_answers_exact_and_last_bit_inputs_and_refuses_others():
+    """Judge-side numpy may round differently on a student's machine: one ulp still replays."""
+    import numpy as np
+    import torch
+
+    from handout.record import RecordingReference
+    from handout.replay import RecordedReference, ReplayMiss
+
+    class Module:
+        @staticmethod
+        def double(x, factor=2):
+            return x * factor
+
+    record: dict = {"examples": [], "answers": {}, "calls": []}
+    x = torch.linspace(0.1, 1.0, 10, dtype=torch.float64)
+    recording = RecordingReference(Module, record)
+    for _ in range(2):
+        recording.double(x)
+    assert len(record["answers"]) == 1 and len(record["calls"]) == 2
+    record = json.loads(json.dumps(record))  # as shipped
+
+    replay = RecordedReference("demo", record)
+    assert torch.equal(replay.double(x), x * 2)
+    nudged = torch.from_numpy(np.nextafter(x.numpy(), 2.0))
+    assert not torch.equal(nudged, x)
+    assert torch.equal(replay.double(nudged), x * 2)  # second call, nearly the same input
+    with pytest.raises(ReplayMiss):
+        replay.double(x + 1)
+
+
+def test_public_checks_are_the_visible_ones(built, assignment):
+    public = built["handout"] / "local_grader" / "public"
+    data = json.loads((public / "assignment.json").read_text())
+    shipped = [c["name"] for q in data["questions"] for c in q["checks"]]
+    visible = [c.name for q in assignment.questions for c in q.checks if c.visibility == "visible"]
+    assert shipped == visible
+    recorded = json.loads((public / "recorded.json").read_text())
+    assert sorted(recorded["checks"]) == sorted(visible)
+    source = (public / "checks.py").read_text()
+    registered = re.findall(r"@check\('(\w+)'", source)
+    assert sorted(registered) == sorted(visible)
+    assert "def softmax_backward_expected" not in source  # a helper no visible check uses
+    assert not (built["handout"] / "local_grader" / "grader" / "cli.py").exists()
+
+
+def test_notebook_is_valid_and_places_every_function_once(built, assignment):
+    notebook = nbformat.read(str(built["handout"] / "softmax_lab.ipynb"), as_version=4)
+    nbformat.validate(notebook)
+    code = "\n".join(c.source for c in notebook.cells if c.cell_type == "code")
+    for function in assignment.functions:
+        assert len(re.findall(rf"^def {function}\(", code, re.MULTILINE)) == 1, function
+        assert f'raise NotImplementedError("{function}: your code here")' in code
+    assert "grade.sh" in notebook.cells[-1].source
+    assert len({c.id for c in notebook.cells}) == len(notebook.cells)
+
+
+# -- the student -------------------------------------------------------------------
+
+def test_student_grades_the_starter_then_the_solution_then_hands_in(built, reference, tmp_path):
+    lab = unpack(built["handout_tar"], tmp_path)
+
+    untouched = run(["./grade.sh"], lab)
+    assert untouched.returncode == 0, untouched.stderr
+    assert "Traceback" not in untouched.stdout + untouched.stderr
+    assert re.search(r"^question\s+score\s+max$", untouched.stdout, re.MULTILINE)
+    assert totals(untouched.stdout) == (0.0, 100.0)
+    assert "NotImplementedError: softmax: your code here" in untouched.stdout
+
+    script = lab / "softmax_lab.py"
+    script.write_text(fill_stubs(script.read_text(), reference))
+    solved = run(["./grade.sh"], lab)
+    assert solved.returncode == 0, solved.stderr
+    assert totals(solved.stdout) == (100.0, 100.0), solved.stdout
+    assert "FAIL" not in solved.stdout
+
+    handin = run(["./make_handin.sh"], lab)
+    assert handin.returncode == 0, handin.stderr
+    with tarfile.open(lab / "handin.tar") as archive:
+        assert archive.getnames() == ["softmax_lab.py"]
+        assert archive.extractfile("softmax_lab.py").read() == script.read_bytes()
+
+
+def test_student_works_in_the_notebook(built, reference, tmp_path):
+    """Fill the notebook's stubs, run every code cell (the last one grades it), hand it in."""
+    lab = unpack(built["handout_tar"], tmp_path)
+    path = lab / "softmax_lab.ipynb"
+    notebook = nbformat.read(str(path), as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.source = fill_stubs(cell.source, reference)
+    nbformat.write(notebook, str(path))
+    runner = ("import nbformat, sys\n"
+              "namespace = {'__name__': '__main__'}\n"
+              "for cell in nbformat.read(sys.argv[1], as_version=4).cells:\n"
+              "    if cell.cell_type == 'code':\n"
+              "        exec(compile(cell.source, 'cell', 'exec'), namespace)\n")
+    executed = run([sys.executable, "-c", runner, path.name], lab)
+    assert executed.returncode == 0, executed.stderr
+    assert "synthetic" in executed.stdout  # no CIFAR-10 here, and no download
+    assert re.search(r"test accuracy: \d", executed.stdout)
+    assert totals(executed.stdout) == (100.0, 100.0), executed.stdout  # the grade cell's table
+
+    handin = run(["./make_handin.sh"], lab)  # only the notebook was edited
+    assert handin.returncode == 0, handin.stderr
+    with tarfile.open(lab / "handin.tar") as archive:
+        assert archive.getnames() == ["softmax_lab.ipynb"]
+
+
+def test_grade_sh_refuses_a_missing_file_clearly(built, tmp_path):
+    lab = unpack(built["handout_tar"], tmp_path)
+    result = run(["./grade.sh", "nowhere.py"], lab)
+    assert result.returncode != 0
+    assert "nowhere.py" in result.stderr and "Traceback" not in result.stderr
