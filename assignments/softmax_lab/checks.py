@@ -10,6 +10,10 @@ Inputs are chosen so that one bug costs one question: softmax_backward is
 judged on moderate logits (stability belongs to `softmax`), histogram pixels
 stay clear of interior bin edges (where float32 rounding makes several right
 answers disagree), and hinge margins stay clear of their kinks.
+
+The catalogue in mutants/ (`python -m grader validate softmax_lab`) proves
+that these checks catch the usual mistakes; when one survives, strengthen a
+check here, never the mutant.
 """
 
 from __future__ import annotations
@@ -482,15 +486,23 @@ def known_images():
     rgb = np.stack([np.full((2, 2), 0.1), np.full((2, 2), 0.6), np.full((2, 2), 0.9)]).astype(F32)
     cases.append((rgb, 2, np.array([1, 0, 0, 1, 0, 1], float)))
     cases.append((rgb, 4, np.array([1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1], float)))
-    mixed = np.array([[[0.0, 0.3], [0.6, 1.0]],
+    # clear of every interior edge k / bins for bins = 1, 2 and 10 (0.7 in float32 is
+    # 0.69999999: bin 7 or bin 6 depending on the precision of the product)
+    mixed = np.array([[[0.0, 0.32], [0.63, 1.0]],
                       [[0.05, 0.05], [0.05, 0.95]],
-                      [[0.45, 0.55], [0.7, 0.2]]], dtype=F32)
+                      [[0.45, 0.55], [0.74, 0.21]]], dtype=F32)
     cases.append((mixed, 2, np.array([0.5, 0.5, 0.75, 0.25, 0.5, 0.5])))
     cases.append((mixed, 1, np.array([1.0, 1.0, 1.0])))
     cases.append((mixed, 10, np.concatenate([
         np.eye(10)[[0, 3, 6, 9]].sum(0) / 4,
         np.eye(10)[[0, 0, 0, 9]].sum(0) / 4,
         np.eye(10)[[4, 5, 7, 2]].sum(0) / 4])))
+    for bins in (7, 12):
+        # a pixel 10% of a bin above each lower edge and one 10% below each upper edge:
+        # bin k must be [k / bins, (k + 1) / bins), not edges rounded to 8-bit pixel steps
+        ends = (np.arange(bins)[None, :] + np.array([[0.1], [0.9]])) / bins
+        cases.append((np.stack([ends, ends[:, ::-1], ends[::-1]]).astype(F32), bins,
+                      np.full(3 * bins, 1 / bins)))
     return cases
 
 
@@ -569,8 +581,13 @@ KINK_GAP = 1e-2
 
 
 @st.composite
-def hinge_inputs(draw, n: int = CLASSES):
-    """(label, scores, delta) with every margin at least KINK_GAP away from its kink."""
+def hinge_inputs(draw, max_classes: int = 12):
+    """(label, scores, delta) with every margin at least KINK_GAP away from its kink.
+
+    The number of classes varies (2 to `max_classes`): the loss is defined for
+    any number, and a loop over range(10) must not pass for reading the shape.
+    """
+    n = draw(st.integers(2, max_classes))
     label = draw(st.integers(0, n - 1))
     scores = draw(column(n, 5.0))
     delta = draw(st.sampled_from([0.5, 1.0, 2.0]))
