@@ -22,9 +22,9 @@ def softmax(a):
 
 
 def linear(x, weight, bias):
-    """Return weight @ x + bias: (C, D) @ (D, 1) + (C, 1) -> (C, 1)."""
+    """Return weight @ x + bias: (C, D) @ (D, 1) + (C, 1) -> (C, 1); batches of weights broadcast."""
     # BEGIN SOLUTION
-    return torch.mm(weight, x) + bias
+    return weight @ x + bias
     # END SOLUTION
 
 

@@ -149,3 +149,22 @@ def test_table_names_failed_checks_with_hints():
     assert "softmax_backward_numerical" in done.stdout
     assert "Hint:" in done.stdout
     assert "total" in done.stdout
+
+
+def test_grade_does_not_depend_on_what_else_is_loaded():
+    """The same submission graded in a process that imported many other local modules."""
+    import subprocess
+    import sys
+
+    script = (
+        "import json, sys\n"
+        "import handout.build, grader.validate, grader.batch, grader.gradebook\n"
+        "sys.path.insert(0, 'bench'); import make_class\n"
+        "from grader import spec\nfrom grader.runner import grade\n"
+        f"r = grade(spec.load('softmax_lab'), {str(SAMPLES / 'buggy.py')!r})\n"
+        "print(json.dumps(r.to_dict(), sort_keys=True))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    in_process = json.loads(done.stdout)
+    assert json.dumps(in_process, sort_keys=True) == json.dumps(grade_json(SAMPLES / "buggy.py"), sort_keys=True)
