@@ -38,7 +38,9 @@ def grade(assignment: Assignment, submission: Path, *, visibility: str = "all") 
             raise
         return _zero_report(assignment, str(submission), str(exc), visibility, started)
     sandbox = Sandbox(prepared.student_file, module=assignment.module,
-                      library=assignment.library, limits=assignment.limits)
+                      library=assignment.library, limits=assignment.limits, files=prepared.folder,
+                      hide=(assignment.folder, assignment.reference.parent,
+                            assignment.checks_module.parent, Path(submission).resolve().parent))
     try:
         sandbox.start()  # the worker imports torch while the judge loads its checks
         registry = load_registry(assignment)

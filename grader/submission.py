@@ -1,12 +1,18 @@
 """Turn a submission path (.py, .ipynb, handin .tar, or folder) into one .py file.
 
-The judge never imports the result: it only hands the path to the sandbox.
+The judge never imports the result: it only hands the path to the sandbox,
+which copies it (and, for a folder or an archive, the student's other files
+beside it) into the worker's scratch folder.
 """
 
 from __future__ import annotations
 
+import ast
 import difflib
+import json
+import os
 import shutil
+import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,14 +22,20 @@ from .notebook import notebook_to_source
 from .spec import Assignment
 from .unpack import safe_extract
 
+SKIPPED_FOLDERS = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git", "node_modules"}
+MAX_SCANNED = 5000
+MAX_DEPTH = 6
+
 
 @dataclass
 class Prepared:
-    """The student file to run, notes for the report, and a scratch folder to remove."""
+    """The student file to run, their folder (other files to copy beside it, or
+    None), notes for the report, and a scratch folder to remove."""
 
     student_file: Path
     notes: list[str] = field(default_factory=list)
     scratch: Path | None = None
+    folder: Path | None = None
 
     def cleanup(self) -> None:
         """Remove whatever `prepare` created."""
@@ -33,6 +45,7 @@ class Prepared:
 
 def prepare(assignment: Assignment, path: Path) -> Prepared:
     """Find or build the student's .py file; raise SubmissionError saying what is wrong."""
+    path = Path(path)
     if not path.exists():
         raise SubmissionError(f"submission {path} does not exist")
     scratch = Path(tempfile.mkdtemp(prefix="gradecheck-sub-"))
@@ -46,38 +59,112 @@ def prepare(assignment: Assignment, path: Path) -> Prepared:
 def _prepare(assignment: Assignment, path: Path, scratch: Path) -> Prepared:
     if path.is_dir():
         return _from_folder(assignment, path, scratch)
-    suffix = path.suffix.lower()
-    if suffix == ".py":
-        return Prepared(path.resolve(), scratch=scratch)
-    if suffix == ".ipynb":
-        return _from_notebook(assignment, path, scratch / assignment.student_file, scratch)
-    if suffix == ".tar" or path.name.endswith((".tar.gz", ".tgz")):
+    kind = _kind(path)
+    if kind == "python":
+        prepared = Prepared(path.resolve(), scratch=scratch)
+    elif kind == "notebook":
+        prepared = _from_notebook(assignment, path, scratch)
+    elif kind == "tar":
         folder = scratch / "handin"
-        safe_extract(path, folder)
-        prepared = _from_folder(assignment, folder, scratch)
-        return prepared
-    raise SubmissionError(f"{path.name}: a submission must be a .py file, a .ipynb notebook, "
-                          "a handin .tar or a folder")
+        notes = safe_extract(path, folder)
+        prepared = _from_folder(assignment, folder, scratch, shown=path.name)
+        prepared.notes[:0] = notes
+    else:
+        raise SubmissionError(f"{path.name}: a submission must be a .py file, a .ipynb notebook, "
+                              "a handin .tar or a folder")
+    expected = {"python": ".py", "notebook": ".ipynb", "tar": ".tar"}[kind]
+    if not _named_as(path, kind):
+        prepared.notes.insert(0, f"{path.name} is not named like a {expected} file but holds one; "
+                                 f"it was graded as a {expected} file")
+    return prepared
 
 
-def _from_notebook(assignment: Assignment, notebook: Path, target: Path, scratch: Path) -> Prepared:
+def _named_as(path: Path, kind: str) -> bool:
+    name = path.name.lower()
+    return {"python": name.endswith(".py"), "notebook": name.endswith(".ipynb"),
+            "tar": name.endswith((".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz"))}[kind]
+
+
+def _kind(path: Path) -> str:
+    """python, notebook, tar or unknown: by name first, by content when the name is unknown
+    or wrong (Autolab renames every handin to its handin name, e.g. handin.tar)."""
+    for kind in ("python", "notebook"):
+        if _named_as(path, kind):
+            return kind
+    try:
+        if tarfile.is_tarfile(path):
+            return "tar"
+        head = path.read_bytes()[: 5 * 2**20]
+        text = head.decode("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return "unknown"
+    try:
+        data = json.loads(text)
+        if isinstance(data, dict) and ("cells" in data or "worksheets" in data):
+            return "notebook"
+    except ValueError:
+        pass
+    try:
+        ast.parse(text)
+        return "python"
+    except (SyntaxError, ValueError):
+        return "tar" if _named_as(path, "tar") else "unknown"
+
+
+def _from_notebook(assignment: Assignment, notebook: Path, scratch: Path,
+                   folder: Path | None = None) -> Prepared:
     source, notes = notebook_to_source(notebook, run_all=assignment.notebook_mode == "all")
+    target = scratch / "notebook" / assignment.student_file
+    target.parent.mkdir()
     target.write_text(source, encoding="utf-8")
-    return Prepared(target, notes=notes, scratch=scratch)
+    return Prepared(target, notes=notes, scratch=scratch, folder=folder)
 
 
-def _from_folder(assignment: Assignment, folder: Path, scratch: Path) -> Prepared:
+def _files(folder: Path) -> list[Path]:
+    """Regular files under `folder`, shallowest first; no links followed, junk folders skipped."""
+    found: list[tuple[int, str, Path]] = []
+    for current, dirs, files in os.walk(folder):
+        depth = len(Path(current).relative_to(folder).parts)
+        dirs[:] = [] if depth >= MAX_DEPTH else sorted(
+            d for d in dirs if d not in SKIPPED_FOLDERS and not d.startswith("."))
+        for name in files:
+            candidate = Path(current) / name
+            if not candidate.is_symlink() and candidate.is_file():
+                found.append((depth, str(candidate), candidate))
+            if len(found) >= MAX_SCANNED:
+                break
+    return [path for _, _, path in sorted(found)]
+
+
+def _from_folder(assignment: Assignment, folder: Path, scratch: Path, shown: str | None = None) -> Prepared:
     wanted = assignment.student_file
     notebook_name = wanted[:-3] + ".ipynb"
-    for candidate in (folder / wanted, *sorted(folder.rglob(wanted))):
-        if candidate.is_file() and not candidate.is_symlink():
-            return Prepared(candidate.resolve(), scratch=scratch)
-    for candidate in (folder / notebook_name, *sorted(folder.rglob(notebook_name))):
-        if candidate.is_file() and not candidate.is_symlink():
-            return _from_notebook(assignment, candidate, scratch / wanted, scratch)
-    present = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
-    names = [Path(p).name for p in present]
-    close = difflib.get_close_matches(wanted, names, n=1, cutoff=0.5)
-    hint = f" Did you mean {close[0]!r}? Rename it to {wanted}." if close else ""
-    listing = ", ".join(present[:10]) or "nothing"
-    raise SubmissionError(f"the submission has no {wanted} (it holds: {listing}).{hint}")
+    files = _files(folder)
+    for name in (wanted, notebook_name):
+        matches = [f for f in files if f.name == name]
+        if not matches:
+            continue
+        chosen = matches[0]
+        if name == wanted:
+            prepared = Prepared(chosen.resolve(), scratch=scratch, folder=chosen.parent.resolve())
+        else:
+            prepared = _from_notebook(assignment, chosen, scratch, folder=chosen.parent.resolve())
+        if len(matches) > 1:
+            others = ", ".join(str(m.relative_to(folder)) for m in matches[1:4])
+            prepared.notes.append(f"several files are named {name}; graded "
+                                  f"{chosen.relative_to(folder)}, not {others}")
+        return prepared
+    raise SubmissionError(_missing_message(wanted, notebook_name, folder, files, shown or folder.name))
+
+
+def _missing_message(wanted: str, notebook_name: str, folder: Path, files: list[Path], shown: str) -> str:
+    present = [str(f.relative_to(folder)) for f in files]
+    names = sorted({f.name for f in files if f.suffix.lower() in (".py", ".ipynb")})
+    lowered = {n.lower(): n for n in names}
+    close = [lowered[wanted.lower()]] if wanted.lower() in lowered else \
+        difflib.get_close_matches(wanted, names, n=1, cutoff=0.6) or \
+        difflib.get_close_matches(notebook_name, names, n=1, cutoff=0.6)
+    hint = f" Did you mean {close[0]!r}? Rename it to {wanted}." if close else \
+        f" Name your file exactly {wanted} (or {notebook_name})."
+    listing = ", ".join(present[:10]) + (f" and {len(present) - 10} more" if len(present) > 10 else "")
+    return f"{shown} has no {wanted} (it holds: {listing or 'nothing'}).{hint}"

@@ -1,0 +1,13 @@
+"""Student code runs here, never in the judge's interpreter.
+
+- client.py    the judge's side: `Sandbox` starts workers, calls functions, cleans up
+- launcher.py  the intermediate process: namespaces, private uid, supervision, clean-up
+- worker.py    runs in the sandbox: imports the student's module, answers calls
+- protocol.py  the private channel's wire format (length-prefixed JSON, no pickle)
+- values.py    returned values as the judge sees them
+- outcomes.py  what a call can end as, described for students
+- limits.py    per-submission limits and the rlimits they become
+- jail.py      plans isolation: scratch folder, leased uid, folders to hide
+- reaper.py    kills whatever a submission started, however it hid
+- output.py    captures what the student's code prints (head and tail)
+"""

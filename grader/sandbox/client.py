@@ -1,193 +1,141 @@
 """The judge's side of the sandbox: start a worker, call functions, clean up.
 
-A `Sandbox` owns one worker process at a time. Every call has a wall-time
-limit; a call that times out, crashes the worker or garbles the channel is a
-failed `CallOutcome` and the next call starts a fresh worker. Student output
-goes to a separate pipe drained by a thread that keeps only its head and tail.
+A `Sandbox` owns one worker process at a time, started through the launcher
+(grader/sandbox/launcher.py) from copies in a private scratch folder. Every
+call has a wall-time limit; a call that times out, crashes the worker or
+garbles the channel is a failed `CallOutcome` and the next call starts a
+fresh worker. Student output goes to a separate pipe drained by a thread
+that keeps only its head and tail. `close` leaves no process of the
+submission running and no file in the scratch folder.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import select
+import shutil
 import signal
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from . import protocol
+from . import jail, protocol
 from .limits import Limits
-from .reaper import kill_marked_processes
+from .outcomes import BUDGET_USED, CallOutcome, describe_exit, read_functions, signature_mismatch
+from .output import OutputCollector
+from .reaper import kill_marked_processes, kill_user
+from .values import Opaque, ReturnedArray, decode_value, encode_argument
 
-WORKER = Path(__file__).with_name("worker.py")
+__all__ = ["CallOutcome", "Opaque", "ReturnedArray", "Sandbox", "decode_value", "encode_argument"]
+
+HERE = Path(__file__).resolve().parent
+LAUNCHER = HERE / "launcher.py"
+RUNTIME = [HERE / "worker.py", HERE / "protocol.py"]
+PROJECT = HERE.parent.parent  # the grader's own checkout: reference, checks, tests
 TOKEN_VARIABLE = "GRADECHECK_SANDBOX_TOKEN"
 
 
-@dataclass(frozen=True)
-class Opaque:
-    """A returned value that is not an array, tuple or plain number."""
-
-    type: str
-    repr: str
-
-
-@dataclass
-class CallOutcome:
-    """What one call into student code produced. `kind` is ok, exception,
-    timeout, crash, missing, import or protocol."""
-
-    kind: str
-    value: Any = None
-    mutated: list[int] = field(default_factory=list)
-    message: str = ""
-    where: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.kind == "ok"
-
-
-class ReturnedArray(np.ndarray):
-    """A numpy array decoded from the worker, remembering which library made it
-    (`lib` is "torch" or "numpy")."""
-
-    lib: str = "numpy"
-
-    def __array_finalize__(self, obj: Any) -> None:
-        self.lib = getattr(obj, "lib", "numpy")
-
-
-def decode_value(obj: Any) -> Any:
-    """Turn a wire value from the worker into numpy arrays, tuples and scalars."""
-    if isinstance(obj, dict):
-        tag = obj.get("t")
-        if tag == "array":
-            array = protocol.decode_array(obj).view(ReturnedArray)
-            array.lib = "torch" if obj.get("lib") == "torch" else "numpy"
-            return array
-        if tag in ("tuple", "list"):
-            items = obj.get("items")
-            if not isinstance(items, list):
-                raise protocol.ProtocolError("sequence without items")
-            decoded = [decode_value(item) for item in items]
-            return tuple(decoded) if tag == "tuple" else decoded
-        if tag == "opaque":
-            return Opaque(str(obj.get("type", "?"))[:100], str(obj.get("repr", ""))[:300])
-        raise protocol.ProtocolError(f"unknown tag {tag!r}")
-    if obj is None or isinstance(obj, (bool, int, float, str)):
-        return obj
-    raise protocol.ProtocolError(f"unexpected value of type {type(obj).__name__}")
-
-
-def encode_argument(value: Any, library: str) -> Any:
-    """Describe a judge-side argument (numpy array, int, float, tuple) for the wire."""
-    if isinstance(value, np.ndarray):
-        return protocol.encode_array(value, library)
-    if isinstance(value, tuple):
-        return {"t": "tuple", "items": [encode_argument(v, library) for v in value]}
-    if isinstance(value, (bool, int, float, str)) or value is None:
-        return value
-    raise TypeError(f"cannot send {type(value).__name__} to the worker")
-
-
-class OutputCollector(threading.Thread):
-    """Drains the worker's stdout/stderr pipe, keeping only head and tail."""
-
-    def __init__(self, fd: int, keep_bytes: int):
-        super().__init__(daemon=True)
-        self.fd = fd
-        self.keep = keep_bytes
-        self.head = bytearray()
-        self.tail = bytearray()
-        self.total = 0
-
-    def run(self) -> None:
-        while True:
-            try:
-                chunk = os.read(self.fd, 1 << 16)
-            except OSError:
-                break
-            if not chunk:
-                break
-            self.total += len(chunk)
-            room = self.keep - len(self.head)
-            if room > 0:
-                self.head += chunk[:room]
-                chunk = chunk[room:]
-            if chunk:
-                self.tail += chunk
-                del self.tail[: max(0, len(self.tail) - self.keep)]
-        os.close(self.fd)
-
-    def text(self) -> str:
-        """The kept output, with a marker where the middle was dropped."""
-        head = self.head.decode("utf-8", "replace")
-        tail = self.tail.decode("utf-8", "replace")
-        dropped = self.total - len(self.head) - len(self.tail)
-        if dropped > 0:
-            return f"{head}\n... [{dropped} bytes of output dropped] ...\n{tail}"
-        return head + tail
-
-
 class Sandbox:
-    """Runs one student file in worker processes and calls its functions."""
+    """Runs one student file in worker processes and calls its functions.
 
-    def __init__(self, student_file: Path, *, module: str, library: str, limits: Limits):
-        self.student_file = Path(student_file).resolve()
+    `files` is the student's submission folder, whose other files are copied
+    beside the student file; `hide` lists folders the worker must not see
+    (the grader's checkout is always hidden) when the kernel allows hiding.
+    `isolate=False` skips the private user and namespaces even as root (the
+    plain-user mode, for tests of the clean-up that does not rely on them).
+    """
+
+    def __init__(self, student_file: Path, *, module: str, library: str, limits: Limits,
+                 files: Path | None = None, hide: Sequence[Path] = (), isolate: bool = True):
         self.module = module
         self.library = library
         self.limits = limits
         self.token = uuid.uuid4().hex
-        self.scratch = Path(tempfile.mkdtemp(prefix="gradecheck-"))
+        self.lease = jail.lease_uid() if isolate else None
+        self.uid = self.lease.uid if self.lease else None
+        try:
+            self.scratch, runtime, self.work = jail.make_scratch(
+                RUNTIME, Path(student_file), f"{module}.py", files, self.uid)
+        except BaseException:
+            if self.lease:
+                self.lease.release()
+            raise
+        self.student_file = self.work / f"{module}.py"
+        self.worker_script = runtime / "worker.py"
+        keep = jail.needed_paths(self.scratch)
+        self._layout = {
+            "keep": keep,
+            "covers": jail.covers([PROJECT, *hide], keep),
+            "temporary": [os.path.realpath(p) for p in jail.TEMPORARY],
+            "writable": [os.path.realpath(self.scratch)],
+            "reachable": jail.reachable(keep),
+        }
         self.process: subprocess.Popen | None = None
         self.collectors: list[OutputCollector] = []
         self.import_error: CallOutcome | None = None
         self.functions: dict[str, dict] = {}
+        self.isolation = ""
         self.restarts = -1
         self.time_used = 0.0
+        self._ready = False
         self._next_id = 0
         self._request_fd = self._response_fd = -1
 
     # -- lifecycle ----------------------------------------------------------
+    def environment(self) -> dict[str, str]:
+        """The worker's whole environment: nothing of the judge's leaks in."""
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "HOME": str(self.work),
+            "TMPDIR": str(self.work),
+            "LANG": "C.UTF-8",
+            "PYTHONHASHSEED": "0",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "OMP_NUM_THREADS": "1",
+            "MKL_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            TOKEN_VARIABLE: self.token,
+        }
+        for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+            if name in os.environ:
+                env[name] = os.environ[name]
+        return env
+
     def start(self) -> None:
         """Spawn a worker (non-blocking); `ensure_ready` waits for its import."""
         self.restarts += 1
         request_r, request_w = os.pipe()
         response_r, response_w = os.pipe()
         output_r, output_w = os.pipe()
-        env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(self.scratch),
-            "LANG": "C.UTF-8",
-            "PYTHONHASHSEED": "0",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-            TOKEN_VARIABLE: self.token,
+        env = self.environment()
+        config = {
+            **self._layout,
+            "worker": [sys.executable, "-s", "-B", str(self.worker_script),
+                       "--request-fd", str(request_r), "--response-fd", str(response_w),
+                       "--library", self.library, "--module", self.module,
+                       "--file", str(self.student_file)],
+            "cwd": str(self.work),
+            "env": env,
+            "uid": self.uid,
+            "namespaces": self.uid is not None,
+            "rlimits": self.limits.rlimits(),
         }
-        for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-            if name in os.environ:
-                env[name] = os.environ[name]
-        command = [
-            sys.executable, "-I", str(WORKER),
-            "--request-fd", str(request_r), "--response-fd", str(response_w),
-            "--library", self.library, "--module", self.module, "--file", str(self.student_file),
-        ]
-        self.process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=output_w, stderr=output_w,
-            pass_fds=(request_r, response_w), cwd=self.scratch, env=env,
-            start_new_session=True, preexec_fn=self.limits.apply_in_child,
-        )
-        for fd in (request_r, response_w, output_w):
-            os.close(fd)
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-I", str(LAUNCHER), json.dumps(config)],
+                stdin=subprocess.DEVNULL, stdout=output_w, stderr=output_w,
+                pass_fds=(request_r, response_w), cwd=self.work, env=env,
+                start_new_session=True,
+            )
+        finally:
+            for fd in (request_r, response_w, output_w):
+                os.close(fd)
+        for fd in (request_w, response_r):
+            os.set_blocking(fd, False)
         self._request_fd, self._response_fd = request_w, response_r
         collector = OutputCollector(output_r, self.limits.output_kb * 1024)
         collector.start()
@@ -198,37 +146,56 @@ class Sandbox:
         """Wait for the worker's import report; return an outcome if it failed."""
         if self.import_error is not None:
             return self.import_error
+        if self._ready:
+            return None
+        remaining = self.limits.total_seconds - self.time_used
+        if remaining <= 0:
+            return CallOutcome("timeout", message=BUDGET_USED)
         if self.process is None:
             if self.restarts >= self.limits.max_restarts:
                 return CallOutcome("crash", message="the worker was restarted too many times; giving up")
             self.start()
-        if self._ready:
-            return None
-        hello = self._receive(self.limits.import_seconds, "importing your module")
+        limit = min(self.limits.import_seconds, remaining)
+        started = time.monotonic()
+        hello = self._receive(limit, "importing your module")
+        self.time_used += time.monotonic() - started
+        if isinstance(hello, CallOutcome) and hello.kind == "timeout" and limit < self.limits.import_seconds:
+            return CallOutcome("timeout", message=BUDGET_USED)  # not the module's fault alone
+        if not isinstance(hello, CallOutcome) and hello.get("op") != "hello":
+            self.stop()
+            hello = CallOutcome("protocol", message="the worker sent garbage instead of its import report")
         if isinstance(hello, CallOutcome):
             self.import_error = CallOutcome("import", message=f"your module could not be imported: {hello.message}")
             self.stop()
             return self.import_error
-        if not hello.get("ok"):
-            error = hello.get("error") or {}
+        if hello.get("ok") is not True:
+            error = hello.get("error") if isinstance(hello.get("error"), dict) else {}
             self.import_error = CallOutcome(
-                "import", message=f"importing your module raised {error.get('type')}: {error.get('message')}",
-                where=str(error.get("where", "")))
+                "import", message=f"importing your module raised {error.get('type')}: {str(error.get('message'))[:2000]}",
+                where=str(error.get("where", ""))[:2000])
             self.stop()
             return self.import_error
-        functions = hello.get("functions")
-        self.functions = functions if isinstance(functions, dict) else {}
+        self.functions = read_functions(hello.get("functions"))
+        self.isolation = str(hello.get("isolation", ""))[:200]
         self._ready = True
         return None
 
     def stop(self) -> None:
         """End the worker and every process it started."""
-        if self.process is not None:
+        process = self.process
+        if process is not None:
             try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            self.process.wait()
+                process.send_signal(signal.SIGTERM)  # the launcher kills everything below it
+                process.wait(timeout=2)
+            except (subprocess.TimeoutExpired, OSError):
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except OSError:
+                    pass
+                process.kill()
+                process.wait()
+            if self.uid is not None:
+                kill_user(self.uid)
             kill_marked_processes(TOKEN_VARIABLE, self.token)
         for fd in (self._request_fd, self._response_fd):
             if fd >= 0:
@@ -243,10 +210,14 @@ class Sandbox:
     def close(self) -> None:
         """Stop the worker, wait for output to drain, remove the scratch folder."""
         self.stop()
+        if self.uid is not None:
+            kill_user(self.uid)
+        kill_marked_processes(TOKEN_VARIABLE, self.token)
         for collector in self.collectors:
             collector.join(timeout=2)
-        kill_marked_processes(TOKEN_VARIABLE, self.token)
         _remove_tree(self.scratch)
+        if self.lease is not None:
+            self.lease.release()
 
     def output(self) -> str:
         """Everything the student's code printed (head and tail of each worker)."""
@@ -258,22 +229,28 @@ class Sandbox:
         failure = self.ensure_ready()
         if failure is not None:
             return failure
-        if function not in self.functions:
+        info = self.functions.get(function)
+        if info is None:
             return CallOutcome("missing", message=f"your module does not define {function}()")
+        mismatch = signature_mismatch(function, info, len(args))
+        if mismatch:
+            return CallOutcome("signature", message=mismatch)
         remaining = self.limits.total_seconds - self.time_used
         if remaining <= 0:
-            return CallOutcome("timeout", message="the time budget for the whole submission is used up")
+            return CallOutcome("timeout", message=BUDGET_USED)
         limit = min(timeout or self.limits.call_seconds, remaining)
         self._next_id += 1
         request = {"op": "call", "id": self._next_id, "function": function,
                    "args": [encode_argument(arg, self.library) for arg in args]}
         started = time.monotonic()
         try:
-            protocol.send(self._request_fd, request)
+            protocol.send(self._request_fd, request, started + limit)
+        except protocol.ChannelTimeout:
+            reply: Any = self._timed_out(f"{function}()", limit)
         except OSError:
-            reply: Any = self._crash_outcome()
+            reply = self._crash_outcome()
         else:
-            reply = self._receive(limit, f"{function}()")
+            reply = self._receive(limit - (time.monotonic() - started), f"{function}()", shown=limit)
         self.time_used += time.monotonic() - started
         if isinstance(reply, CallOutcome):
             return reply
@@ -290,7 +267,7 @@ class Sandbox:
             mutated = reply.get("mutated", [])
             if not isinstance(mutated, list) or not all(isinstance(i, int) for i in mutated):
                 raise protocol.ProtocolError("bad mutated list")
-            return CallOutcome("ok", value=decode_value(reply.get("value")), mutated=mutated)
+            return CallOutcome("ok", value=decode_value(reply.get("value")), mutated=mutated[:32])
         error = reply.get("error")
         if not isinstance(error, dict):
             raise protocol.ProtocolError("failed reply without an error")
@@ -298,47 +275,39 @@ class Sandbox:
         text = f"{error.get('type')}: {error.get('message')}" if kind == "exception" else str(error.get("message"))
         return CallOutcome(kind, message=text[:2000], where=str(error.get("where", ""))[:2000])
 
-    def _receive(self, timeout: float, what: str) -> dict | CallOutcome:
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                self.stop()
-                return CallOutcome("timeout", message=f"{what} did not finish within {timeout:g} s")
-            ready, _, _ = select.select([self._response_fd], [], [], left)
-            if ready:
-                break
+    def _receive(self, timeout: float, what: str, shown: float | None = None) -> dict | CallOutcome:
         try:
-            return protocol.receive(self._response_fd)
+            return protocol.receive(self._response_fd, time.monotonic() + max(timeout, 0.0))
+        except protocol.ChannelTimeout:
+            return self._timed_out(what, timeout if shown is None else shown)
         except (EOFError, OSError):
             return self._crash_outcome()
         except protocol.ProtocolError as exc:
             self.stop()
             return CallOutcome("protocol", message=f"the worker sent garbage on its channel ({exc})")
 
+    def _timed_out(self, what: str, limit: float) -> CallOutcome:
+        self.stop()
+        return CallOutcome("timeout", message=f"{what} did not finish within {limit:g} s")
+
     def _crash_outcome(self) -> CallOutcome:
-        process = self.process
         code = None
-        if process is not None:
+        if self.process is not None:
             try:
-                code = process.wait(timeout=5)
+                code = self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 code = None
         self.stop()
-        if code is not None and code < 0:
-            try:
-                name = signal.Signals(-code).name
-            except ValueError:
-                name = str(-code)
-            detail = f"killed by signal {name}"
-            if -code == signal.SIGKILL:
-                detail += " (possibly for using too much memory)"
-        else:
-            detail = f"exited with status {code}"
-        return CallOutcome("crash", message=f"the process running your code {detail}")
+        return CallOutcome("crash", message=describe_exit(code))
 
 
 def _remove_tree(path: Path) -> None:
-    import shutil
+    def retry(function: Any, target: str, _info: Any) -> None:
+        try:  # a submission may have made a folder of its own unwritable
+            os.chmod(os.path.dirname(target), 0o700)
+            os.chmod(target, 0o700)
+            function(target)
+        except OSError:
+            pass
 
-    shutil.rmtree(path, ignore_errors=True)
+    shutil.rmtree(path, onerror=retry)

@@ -1,31 +1,62 @@
-"""Resource limits for a student's worker process."""
+"""Resource limits for a student's worker process.
+
+assignment.yaml's ``limits:`` mapping sets any of these fields; every field
+has a safe default. Wall-time limits are enforced by the judge; the others
+become rlimits of the worker, set by the launcher before it runs any
+student code.
+"""
 
 from __future__ import annotations
 
 import resource
 from dataclasses import dataclass
 
+MiB = 2**20
+
 
 @dataclass(frozen=True)
 class Limits:
-    """What one submission's worker may use; every field has a safe default."""
+    """What one submission's worker may use."""
 
     call_seconds: float = 10.0       # wall time of one call to a student function
     import_seconds: float = 60.0     # wall time to import the student's module
-    total_seconds: float = 300.0     # wall time of all calls of one submission
-    memory_mb: int = 2048            # address space of the worker
+    total_seconds: float = 300.0     # wall time of all imports and calls of one submission
+    memory_mb: int = 2048            # address space of each process of the submission
     output_kb: int = 64              # student output kept (head and tail each)
-    max_processes: int = 64          # processes the worker's user may run (non-root only)
+    max_processes: int = 64          # processes and threads of the submission (its own user)
     max_restarts: int = 20           # worker restarts after crashes or timeouts
+    file_mb: int = 64                # largest file the submission may write
+    open_files: int = 256            # file descriptors per process
 
-    def apply_in_child(self) -> None:
-        """Set the rlimits; called in the forked child before exec."""
-        memory = self.memory_mb * 2**20
-        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        soft, hard = resource.getrlimit(resource.RLIMIT_NPROC)
-        wanted = self.max_processes if hard == resource.RLIM_INFINITY else min(self.max_processes, hard)
+    def rlimits(self) -> dict[str, tuple[int, int]]:
+        """The rlimits the launcher applies to the worker, by resource name.
+
+        RLIMIT_CPU is a backstop for processes that escape every other
+        clean-up: none may burn more CPU than the whole submission's budget.
+        """
+        memory = int(self.memory_mb) * MiB
+        cpu = int(self.total_seconds + self.import_seconds) + 30
+        return {
+            "RLIMIT_AS": (memory, memory),
+            "RLIMIT_CORE": (0, 0),
+            "RLIMIT_FSIZE": (int(self.file_mb) * MiB, int(self.file_mb) * MiB),
+            "RLIMIT_NOFILE": (int(self.open_files), int(self.open_files)),
+            "RLIMIT_CPU": (cpu, cpu + 5),
+            "RLIMIT_NPROC": (int(self.max_processes), int(self.max_processes)),
+        }
+
+
+def apply(rlimits: dict[str, tuple[int, int]], *, skip: tuple[str, ...] = ()) -> None:
+    """Set each named rlimit, never above the current hard limit (the launcher calls this)."""
+    for name, (soft, hard) in rlimits.items():
+        if name in skip:
+            continue
+        which = getattr(resource, name)
+        _, current_hard = resource.getrlimit(which)
+        if current_hard != resource.RLIM_INFINITY:
+            hard = min(hard, current_hard)
+            soft = min(soft, hard)
         try:
-            resource.setrlimit(resource.RLIMIT_NPROC, (wanted, wanted))
+            resource.setrlimit(which, (soft, hard))
         except (ValueError, OSError):
             pass

@@ -1,9 +1,106 @@
-"""Find and kill every process that carries a sandbox's marker."""
+"""Find and kill the processes a submission started, however they hid.
+
+Three independent handles on them, because each one alone can be dodged:
+- descendants of the launcher (a child subreaper: orphans stay its children),
+- the private user id the worker runs as when the grader is root (no
+  unprivileged process can change its uid back),
+- the environment marker every sandbox process inherits (unless it execs
+  with a clean environment, hence the other two).
+
+Every killer stops its targets with SIGSTOP before SIGKILL so that none can
+fork a replacement in between, and repeats until a scan finds nothing.
+Used by both the judge and the launcher script, so standard library only.
+"""
 
 from __future__ import annotations
 
 import os
 import signal
+import time
+from collections.abc import Callable, Iterable
+
+ROUNDS = 20
+
+
+def _processes() -> Iterable[int]:
+    me = os.getpid()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != me:
+            yield int(entry)
+
+
+def _status(pid: int) -> dict[str, str]:
+    fields = {}
+    try:
+        with open(f"/proc/{pid}/status", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                key, _, value = line.partition(":")
+                fields[key] = value.strip()
+    except OSError:
+        pass
+    return fields
+
+
+def _alive(fields: dict[str, str]) -> bool:
+    return bool(fields) and not fields.get("State", "").startswith(("Z", "X"))
+
+
+def descendants(root: int) -> set[int]:
+    """Every live process below `root` in the parent tree."""
+    children: dict[int, list[int]] = {}
+    for pid in _processes():
+        fields = _status(pid)
+        if _alive(fields):
+            children.setdefault(int(fields.get("PPid", "0") or 0), []).append(pid)
+    found, stack = set(), [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return found
+
+
+def _kill_until_gone(find: Callable[[], set[int]]) -> int:
+    """Stop then kill whatever `find` returns, until it returns nothing; return how many."""
+    killed: set[int] = set()
+    for attempt in range(ROUNDS):
+        targets = find()
+        if not targets:
+            break
+        for sig in (signal.SIGSTOP, signal.SIGKILL):
+            for pid in targets:
+                try:
+                    os.kill(pid, sig)
+                except OSError:
+                    pass
+        killed |= targets
+        time.sleep(0.005 * attempt)  # give the kernel a moment to tear them down
+    return len(killed)
+
+
+def kill_descendants(root: int) -> int:
+    """SIGKILL every process below `root`; return how many were killed."""
+    if root <= 1:  # never the whole machine (a PID namespace's init sees itself as 1)
+        return 0
+    return _kill_until_gone(lambda: descendants(root))
+
+
+def kill_user(uid: int) -> int:
+    """SIGKILL every live process whose real or effective uid is `uid` (never uid 0)."""
+    if uid <= 0:
+        return 0
+
+    def find() -> set[int]:
+        found = set()
+        for pid in _processes():
+            fields = _status(pid)
+            uids = fields.get("Uid", "").split()
+            if _alive(fields) and str(uid) in uids[:2]:
+                found.add(pid)
+        return found
+
+    return _kill_until_gone(find)
 
 
 def kill_marked_processes(variable: str, token: str) -> int:
@@ -13,24 +110,17 @@ def kill_marked_processes(variable: str, token: str) -> int:
     worker's session, so this catches daemons that would outlive grading.
     """
     marker = f"{variable}={token}".encode()
-    killed = 0
-    for _ in range(3):  # repeat: a dying parent may just have forked
-        found = 0
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit() or int(entry) == os.getpid():
-                continue
+
+    def find() -> set[int]:
+        found = set()
+        for pid in _processes():
             try:
-                with open(f"/proc/{entry}/environ", "rb") as handle:
+                with open(f"/proc/{pid}/environ", "rb") as handle:
                     environ = handle.read()
             except OSError:
                 continue
-            if marker in environ.split(b"\0"):
-                try:
-                    os.kill(int(entry), signal.SIGKILL)
-                    found += 1
-                except OSError:
-                    pass
-        killed += found
-        if not found:
-            break
-    return killed
+            if marker in environ.split(b"\0") and _alive(_status(pid)):
+                found.add(pid)
+        return found
+
+    return _kill_until_gone(find)

@@ -1,16 +1,21 @@
 """The sandboxed worker: imports the student's module and answers calls.
 
-Run as a plain script (``python -I worker.py ...``) in its own process; it
-never imports the grader package, the reference or the checks. The judge
+Started by the launcher (``python -s -B worker.py ...``) from a copy in the
+sandbox's scratch folder; it never imports the grader package, the reference
+or the checks. The judge
 sends ``{"op": "call", "id", "function", "args"}`` on the request channel and
 gets back ``{"id", "ok", "value" | "error", "mutated"}`` on the response
 channel. Both channels are pipes private to the judge and this process, so
 whatever the student prints (captured separately) cannot pass for a reply.
+Before any student code runs, the channel moves to high, close-on-exec file
+descriptors, so closing or scribbling on fds 0 to 20 does not reach it and
+programs the student starts do not inherit it.
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import importlib.util
 import inspect
 import os
@@ -24,19 +29,42 @@ import numpy as np  # noqa: E402
 import protocol  # noqa: E402
 
 MAX_REPR = 300
+CHANNEL_FDS_FROM = 100
 
 
 def _describe_error(exc: BaseException, student_file: str) -> dict:
     """Summarise an exception, keeping only traceback frames from student code."""
-    frames = [
+    frames = [  # notebooks run with {run: all} compile each cell as "FILE:cellN"
         frame for frame in traceback.extract_tb(exc.__traceback__)
-        if os.path.abspath(frame.filename) == student_file
+        if frame.filename == student_file or frame.filename.startswith(student_file + ":cell")
     ]
-    where = "".join(traceback.format_list(frames[-3:]))
+    # the student knows their file by its name, not by the scratch folder's path
+    where = "".join(traceback.format_list(frames[-3:])).replace(student_file, os.path.basename(student_file))
     message = str(exc)
     if isinstance(exc, SyntaxError):
         message = f"{exc.msg} (line {exc.lineno}: {str(exc.text or '').strip()})"
     return {"type": type(exc).__name__, "message": message[:2000], "where": where[-2000:]}
+
+
+def _signature(function) -> dict:
+    """The positional parameters of `function`: all, required, and whether *args is taken."""
+    try:
+        parameters = list(inspect.signature(function).parameters.values())
+    except BaseException:
+        return {"params": [], "positional": [], "variadic": True}
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return {
+        "params": [str(p.name) for p in positional if p.default is p.empty],
+        "positional": [str(p.name) for p in positional],
+        "variadic": any(p.kind == p.VAR_POSITIONAL for p in parameters),
+    }
+
+
+def _private_fd(fd: int) -> int:
+    """Move `fd` to a high close-on-exec descriptor and close the original."""
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, CHANNEL_FDS_FROM)
+    os.close(fd)
+    return moved
 
 
 class Worker:
@@ -68,21 +96,9 @@ class Worker:
             return {"op": "hello", "ok": False, "error": _describe_error(exc, self.student_file)}
         self.module = module
         functions = {}
-        for name, value in vars(module).items():
-            if callable(value) and not name.startswith("_"):
-                try:
-                    params = [
-                        p.name for p in inspect.signature(value).parameters.values()
-                        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-                        and p.default is p.empty
-                    ]
-                    variadic = any(
-                        p.kind == p.VAR_POSITIONAL
-                        for p in inspect.signature(value).parameters.values()
-                    )
-                except (TypeError, ValueError):
-                    params, variadic = [], True
-                functions[name] = {"params": params, "variadic": variadic}
+        for name, value in list(vars(module).items()):
+            if isinstance(name, str) and not name.startswith("_") and callable(value):
+                functions[name] = _signature(value)
         return {"op": "hello", "ok": True, "functions": functions}
 
     # -- values -------------------------------------------------------------
@@ -174,12 +190,16 @@ def main() -> None:
     parser.add_argument("--library", choices=["torch", "numpy"], required=True)
     parser.add_argument("--module", required=True)
     parser.add_argument("--file", required=True)
+    parser.add_argument("--isolation", default="none")
     options = parser.parse_args()
-    request_fd, response_fd = options.request_fd, options.response_fd
+    request_fd, response_fd = _private_fd(options.request_fd), _private_fd(options.response_fd)
     send, receive = protocol.send, protocol.receive
 
     worker = Worker(options.library, options.file)
-    send(response_fd, worker.import_student(options.module))
+    hello = worker.import_student(options.module)
+    hello["isolation"] = options.isolation
+    _flush()
+    send(response_fd, hello)
     while True:
         try:
             message = receive(request_fd)
@@ -192,13 +212,18 @@ def main() -> None:
         except protocol.ProtocolError as exc:
             reply = {"id": message.get("id"), "ok": False,
                      "error": {"type": "ProtocolError", "message": str(exc), "where": ""}}
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except BaseException:
-                pass
+        _flush()
         send(response_fd, reply)
     os._exit(0)
+
+
+def _flush() -> None:
+    """Push the student's buffered prints out before answering (they may have closed them)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
 
 
 if __name__ == "__main__":
