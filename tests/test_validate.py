@@ -92,8 +92,9 @@ def test_mutant_docstrings_are_well_formed():
 
 @pytest.mark.slow
 def test_deleting_a_check_names_the_surviving_mutants(tmp_path, capsys):
-    folder = copy_assignment(tmp_path, mutants=("softmax_no_max_shift", "softmax_clamps_logits",
-                                                "linear_no_bias"))
+    # softmax_no_max_shift overflows only beyond logits of ~88, which no check
+    # but softmax_stable reaches (shift invariance stays below 60)
+    folder = copy_assignment(tmp_path, mutants=("softmax_no_max_shift", "linear_no_bias"))
 
     def drop_stability_check(data):
         checks = question(data, "softmax")["checks"]
@@ -104,10 +105,9 @@ def test_deleting_a_check_names_the_surviving_mutants(tmp_path, capsys):
     out = capsys.readouterr().out
     assert status == 1, out
     shortfalls = out[out.index("FAILED"):]
-    for survivor in ("softmax_no_max_shift", "softmax_clamps_logits"):
-        assert f"mutant {survivor}: survives: keeps full points on softmax" in shortfalls
+    assert "mutant softmax_no_max_shift: survives: keeps full points on softmax" in shortfalls
     assert "linear_no_bias" not in shortfalls  # another question's mutant is unaffected
-    assert "mutation score: 1/3 mutants caught" in out
+    assert "mutation score: 1/2 mutants caught" in out
     # the check left behind in checks.py is named too
     assert "'softmax_stable' is registered but no question" in shortfalls
 
