@@ -13,3 +13,7 @@ python3 -m pip install --no-cache-dir \
 python3 -m pip install --no-cache-dir -r "$HERE/requirements.txt"
 # Fail here, where staff see it, rather than on the first submission.
 python3 -c "import torch, numpy, hypothesis, nbformat, yaml; print('torch', torch.__version__)"
+# Student code runs under a private uid. Where the container does not let the
+# grader hide files with private mounts, plain permissions must keep the
+# reference solution and the hidden checks unreadable to that uid.
+chmod -R go-rwx "$HERE"
