@@ -39,6 +39,11 @@ LAB = ROOT / "assignments" / "softmax_lab"
 QUESTIONS = ["softmax", "linear", "loss", "loss_backward", "softmax_backward", "color_histogram", "max_margin"]
 AS_ROOT = os.geteuid() == 0
 FORMATS = ("json", "autolab", "gradescope")
+# Every attack is graded in json; these, the ones aimed at the platforms' own
+# channels (stdout, results.json, output size, the process tree), in all formats.
+PLATFORM_CASES = ("fake_autolab_lines", "results_json_writer", "print_flood", "close_stdio",
+                  "garbage_fds", "kill_parent", "os_exit_at_import", "syntax_error", "infinite_loop",
+                  "read_reference", "patch_grader")
 GRADE_TIMEOUT_S = 900  # a guard against a hung grader, not a timing assertion
 ALL_LOST = {question: 0.0 for question in QUESTIONS}
 
@@ -136,7 +141,7 @@ def runs(tmp_path_factory, gradescope_dir_existed) -> dict[tuple[str, str], Run]
     names = [n for n in NAMES if AS_ROOT or n not in ROOT_ONLY]
     slow_first = sorted(names, key=lambda n: n not in ("infinite_loop_at_import", "infinite_loop",
                                                        "huge_result", "memory_bomb"))
-    jobs = [(n, fmt) for n in slow_first for fmt in FORMATS]
+    jobs = [(n, fmt) for n in slow_first for fmt in FORMATS if fmt == "json" or n in PLATFORM_CASES]
     with ThreadPoolExecutor(max_workers=2) as pool:
         done = pool.map(lambda job: _grade(short if job[0] in SHORT_IMPORT else limited, *job, workdir), jobs)
         return dict(zip(jobs, done))
@@ -186,7 +191,7 @@ def test_attack_costs_exactly_its_questions(runs, name):
             assert check["passed"] or check["message"].strip(), f"{name}: {check['name']} failed silently"
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", PLATFORM_CASES)
 def test_autolab_report_is_well_formed(runs, name):
     run = _run(runs, name, "autolab")
     assert len(run.stdout.encode()) < 1000 * 1024, "Autolab cuts output above 1000 KiB"
@@ -201,7 +206,7 @@ def test_autolab_report_is_well_formed(runs, name):
         "only the grader's own line may look like a score line"
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", PLATFORM_CASES)
 def test_gradescope_report_is_well_formed(runs, name):
     run = _run(runs, name, "gradescope")
     assert run.stdout == ""
@@ -261,7 +266,9 @@ def test_floods_are_trimmed(runs):
 
 def test_failures_say_what_happened(runs):
     assert "did not finish within 3 s" in _messages(_json_report(runs, "infinite_loop"), "softmax_backward")
-    assert "MemoryError" in _messages(_json_report(runs, "memory_bomb"), "linear")
+    # on a loaded machine the ever-growing list may hit the call's time limit first
+    bomb = _messages(_json_report(runs, "memory_bomb"), "linear")
+    assert "MemoryError" in bomb or "did not finish within 3 s" in bomb
     exits = _json_report(runs, "exit_in_functions")
     assert "SystemExit" in _messages(exits, "loss_backward")
     assert "exited with status 0" in _messages(exits, "color_histogram")

@@ -43,7 +43,11 @@ def built(tmp_path_factory) -> dict[str, Path]:
 
 
 def run(command: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "GRADECHECK_PYTHON": sys.executable, **env}
+    # Autolab starts `make` itself: drop what an enclosing `make test` passes down
+    outer = {"MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES"}
+    environment = {k: v for k, v in os.environ.items() if k not in outer}
+    environment["GRADECHECK_PYTHON"] = sys.executable
+    environment.update(env)
     return subprocess.run(command, check=False, cwd=cwd, env=environment, capture_output=True,
                           text=True, timeout=300)
 

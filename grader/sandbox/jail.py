@@ -182,6 +182,12 @@ def covers(hide: list[Path], needed: list[str]) -> list[str]:
     """Folders to cover with an empty mount: secrets, homes, temporary folders, and
     the closed ancestors of needed folders (re-exposed one by one by the launcher)."""
     wanted = {os.path.realpath(p) for p in [*hide, *PRIVATE, *TEMPORARY] if os.path.isdir(p)}
+    # Every other top-level folder too (/work, /autograder, /srv...): other
+    # checkouts of the course material may sit anywhere outside the system.
+    for entry in os.listdir("/"):
+        top = "/" + entry
+        if top not in SYSTEM and os.path.isdir(top) and not os.path.islink(top):
+            wanted.add(top)
     for path in needed:  # a needed folder behind a 0700 folder must be reachable
         parts = Path(path).parts
         for depth in range(2, len(parts) + 1):
