@@ -10,9 +10,10 @@ student bug each.  The last line of each file's module docstring is
 other question must still get full marks (so a bug in one function must not
 leak into the score of another).
 
-Every file is graded once through the real command line
-(``python -m grader grade softmax_lab FILE --format json``) in a subprocess,
-two at a time; the parametrized tests read the cached reports.  The module is
+Every file is graded once through the real command line, in one
+``python -m grader grade-all`` run with two jobs (each report is the JSON
+``grade --format json`` prints); the parametrized tests read the cached
+reports. tests/test_cli.py covers ``grade`` itself.  The module is
 marked ``slow``: deselect it with ``-m "not slow"``, run only it with
 ``-m slow`` or ``pytest tests/test_submissions.py``.
 """
@@ -22,9 +23,9 @@ from __future__ import annotations
 import ast
 import json
 import math
+import shutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,40 +79,48 @@ class Graded:
     error: str | None
 
 
-def grade(path: Path) -> Graded:
-    cmd = [sys.executable, "-m", "grader", "grade", ASSIGNMENT, str(path), "--format", "json"]
-    try:
-        proc = subprocess.run(
-            cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=GRADE_TIMEOUT_S
-        )
-    except subprocess.TimeoutExpired as exc:
-        return Graded(None, _text(exc.stdout), _text(exc.stderr), None,
-                      f"grader did not finish within {GRADE_TIMEOUT_S} s")
-    try:
-        report = json.loads(proc.stdout)
-    except json.JSONDecodeError as exc:
-        return Graded(proc.returncode, proc.stdout, proc.stderr, None,
-                      f"exit status {proc.returncode}, stdout is not JSON ({exc})")
-    return Graded(proc.returncode, proc.stdout, proc.stderr, report, None)
-
-
 def _text(data) -> str:
     if data is None:
         return ""
     return data.decode(errors="replace") if isinstance(data, bytes) else data
 
 
+def grade_batch(paths: list[Path], scratch: Path) -> dict[Path, Graded]:
+    """Grade many files with one `grade-all` run (judges forked once, reports per file).
+
+    The reports are the same JSON `grade --format json` prints; grading them
+    in one batch spares each file an interpreter and torch start-up.
+    """
+    folder, out = scratch / "class", scratch / "out"
+    folder.mkdir()
+    names = {}
+    for path in paths:
+        name = f"{path.parent.name}__{path.stem}"
+        shutil.copy(path, folder / f"{name}.py")
+        names[path] = name
+    cmd = [sys.executable, "-m", "grader", "grade-all", ASSIGNMENT, str(folder), "--out", str(out),
+           "--jobs", str(MAX_WORKERS)]
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=GRADE_TIMEOUT_S)
+    graded = {}
+    for path, name in names.items():
+        try:
+            report = json.loads((out / "reports" / f"{name}.json").read_text())
+            graded[path] = Graded(proc.returncode, proc.stdout, proc.stderr, report, None)
+        except (OSError, ValueError) as exc:
+            graded[path] = Graded(proc.returncode, proc.stdout, proc.stderr, None, f"no report ({exc})")
+    return graded
+
+
 @pytest.fixture(scope="module")
-def reports(request) -> dict[Path, Graded]:
-    """Grade every submission the session selected from this module, once, in parallel."""
+def reports(request, tmp_path_factory) -> dict[Path, Graded]:
+    """Grade every submission the session selected from this module, once, two at a time."""
     wanted = []
     for item in request.session.items:
         callspec = getattr(item, "callspec", None)
         if callspec and "path" in callspec.params and Path(item.path) == Path(__file__):
             wanted.append(callspec.params["path"])
     wanted = sorted(set(wanted)) or GOOD + BAD
-    with ThreadPoolExecutor(max_workers=MAX_WORKERS) as pool:
-        return dict(zip(wanted, pool.map(grade, wanted)))
+    return grade_batch(wanted, tmp_path_factory.mktemp("corpus"))
 
 
 def _tail(text: str, limit: int = 3000) -> str:
