@@ -404,11 +404,11 @@ def test_uid_leases_are_exclusive():
 
 def test_cover_planning_keeps_only_outermost_and_skips_the_system():
     keep = ["/opt/py", "/tmp/gradecheck-x"]
-    planned = jail.covers([Path("/work/course"), Path("/work/course/reference"), Path("/usr/lib"),
+    planned = jail.covers([Path("/srv/course"), Path("/srv/course/reference"), Path("/usr/lib"),
                            Path("/")], keep)
     assert "/" not in planned and "/usr/lib" not in planned
-    assert "/work/course" in planned or not os.path.isdir("/work/course")
-    assert not any(p.startswith("/work/course/") for p in planned)
+    assert "/srv/course" in planned or not os.path.isdir("/srv/course")
+    assert not any(p.startswith("/srv/course/") for p in planned)
 
 
 def test_limits_become_rlimits():

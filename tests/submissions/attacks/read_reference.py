@@ -18,8 +18,8 @@ STOLEN = {}
 
 
 def _hunt():
-    candidates = {"/work/main/reference/softmax_lab.py", "/autograder/source/reference/softmax_lab.py",
-                  "/work/main/assignments/softmax_lab/checks.py"}
+    candidates = {"/autograder/source/reference/softmax_lab.py",
+                  "/autograder/source/assignments/softmax_lab/checks.py"}
     roots = set(sys.path) | {os.getcwd()}
     for site_dir in list(sys.path):
         for finder in glob.glob(os.path.join(site_dir, "__editable__*")):
