@@ -16,7 +16,6 @@ from .scoring import score_question
 from .spec import Assignment, CheckSpec
 from .submission import prepare
 
-OUTPUT_NOTE_LIMIT = 4000
 
 
 def selected(check: CheckSpec, visibility: str) -> bool:
