@@ -1,37 +1,86 @@
-"""Generate a class of N submissions (correct, buggy and hostile) for batch benchmarks.
+"""Generate a class of N submissions (correct, buggy and hostile) for batch benchmarks,
+and say what each one must score.
 
-Files come from tests/submissions (correct styles and one-bug variants) and
-the assignment's samples, cycled in a fixed order so every run is the same.
+Files come from tests/submissions: per eight students, four correct ones (the
+styles of good/), three with one bug (bad/) and one attack (attacks/), each
+pool cycled in a fixed order, so every run is the same class. With N = 200
+that is 100 correct, 75 buggy and all 25 attacks once, among them the ones
+whose cost is a time limit (an endless loop at import waits out the
+import limit, one inside a function the call limit).
+
+`check_reports` compares each report with what its source must score:
+full marks for good/, exactly the `Loses:` questions for bad/, the
+per-question scores tests/test_attacks.py expects for attacks/.
 """
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "tests" / "submissions"
+sys.path.insert(0, str(ROOT / "tests"))
+
+from test_attacks import EXPECTED as ATTACKS  # noqa: E402
+from test_submissions import expected_losses  # noqa: E402
+
+PATTERN = ("good",) * 4 + ("bad",) * 3 + ("attacks",)
 
 
-def sources() -> list[Path]:
-    corpus = ROOT / "tests" / "submissions"
-    files = sorted((corpus / "softmax_lab" / "good").glob("*.py"))
-    files += sorted((corpus / "softmax_lab" / "bad").glob("*.py"))
-    files += sorted((corpus / "attacks").glob("*.py"))
-    files += sorted((ROOT / "assignments" / "softmax_lab" / "samples").glob("*.py"))
-    return files
+def pools() -> dict[str, list[Path]]:
+    """The source files of each kind, sorted."""
+    return {"good": sorted((CORPUS / "softmax_lab" / "good").glob("*.py")),
+            "bad": sorted((CORPUS / "softmax_lab" / "bad").glob("*.py")),
+            "attacks": sorted((CORPUS / "attacks").glob("*.py"))}
 
 
-def make_class(folder: Path, count: int) -> list[Path]:
-    """Write `count` submissions named student000.py ... into `folder`."""
+def make_class(folder: Path, count: int) -> dict[str, Path]:
+    """Write `count` submissions named student000.py ... into `folder`; return student -> source."""
     folder.mkdir(parents=True, exist_ok=True)
-    pool = sources()
-    written = []
+    sources, used = pools(), {kind: 0 for kind in PATTERN}
+    written = {}
     for i in range(count):
-        target = folder / f"student{i:03d}.py"
-        shutil.copy(pool[i % len(pool)], target)
-        written.append(target)
+        kind = PATTERN[i % len(PATTERN)]
+        pool = sources[kind]
+        source = pool[used[kind] % len(pool)]
+        used[kind] += 1
+        student = f"student{i:03d}"
+        shutil.copy(source, folder / f"{student}.py")
+        written[student] = source
     return written
+
+
+def expected_scores(source: Path, maxima: dict[str, float]) -> dict[str, float] | set[str]:
+    """Per-question scores `source` must get, or (bad/) the set of questions it must lose on."""
+    if source.parent.name == "attacks":
+        return {q: ATTACKS[source.stem].get(q, top) for q, top in maxima.items()}
+    if source.parent.name == "bad":
+        return expected_losses(source)
+    return dict(maxima)
+
+
+def check_reports(reports: Path, written: dict[str, Path]) -> list[str]:
+    """Every way a report differs from what its source must score (empty: all right)."""
+    problems = []
+    for student, source in written.items():
+        try:
+            report = json.loads((reports / f"{student}.json").read_text())
+        except (OSError, ValueError) as exc:
+            problems.append(f"{student} ({source.name}): no readable report ({exc})")
+            continue
+        got = {q["name"]: q["score"] for q in report["questions"]}
+        maxima = {q["name"]: q["max_score"] for q in report["questions"]}
+        want = expected_scores(source, maxima)
+        if isinstance(want, set):
+            lost = {q for q in got if got[q] < maxima[q] - 1e-6}
+            if lost != want:
+                problems.append(f"{student} ({source.name}): lost {sorted(lost)}, expected {sorted(want)}")
+        elif any(abs(got[q] - want[q]) > 1e-3 for q in want):
+            problems.append(f"{student} ({source.name}): scored {got}, expected {want}")
+    return problems
 
 
 if __name__ == "__main__":

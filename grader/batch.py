@@ -100,9 +100,12 @@ def preload(assignment: Assignment) -> None:
 
     from .checks import import_file, load_registry
 
+    from .examples import bank_for
+
     torch.set_num_threads(1)
-    load_registry(assignment)
-    import_file(assignment.reference, f"gradecheck_reference_{assignment.name}")
+    registry = load_registry(assignment)
+    reference = import_file(assignment.reference, f"gradecheck_reference_{assignment.name}")
+    bank_for(assignment, registry, reference)  # recorded or read once, shared by every judge
 
 
 def grade_all(assignment: Assignment, folder: Path, out: Path, *, jobs: int = 1,

@@ -9,7 +9,9 @@ calls student functions only through ``ctx.call`` and fails by raising
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+import inspect
 import sys
 from dataclasses import dataclass
 from types import ModuleType
@@ -17,6 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+from hypothesis.errors import UnsatisfiedAssumption
 
 from .errors import SpecError
 from .outcome import CheckFailed, Status
@@ -46,6 +49,27 @@ def _ignore_local_constants() -> None:
 
 _ignore_local_constants()
 BROKEN_KINDS = ("timeout", "crash", "import", "missing", "protocol")
+
+
+class Unrecordable(Exception):
+    """An example holds something an example bank cannot store (see grader.examples)."""
+
+
+def copy_example(value: Any) -> Any:
+    """A private copy of an example argument (arrays, numbers, strings, tuples, lists).
+
+    Raises Unrecordable for anything else (a hypothesis Random, a data object):
+    checks that draw those always run hypothesis live.
+    """
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, tuple):
+        return tuple(copy_example(v) for v in value)
+    if isinstance(value, list):
+        return [copy_example(v) for v in value]
+    if value is None or isinstance(value, (bool, int, float, str, np.generic)):
+        return value
+    raise Unrecordable(type(value).__name__)
 
 
 @dataclass(frozen=True)
@@ -116,18 +140,27 @@ def load_registry(assignment: Assignment) -> dict[str, RegisteredCheck]:
 
 
 class Context:
-    """What a running check can use: student calls, the reference, hypothesis."""
+    """What a running check can use: student calls, the reference, hypothesis.
+
+    With a `bank` (grader.examples), `for_all` replays the recorded examples
+    and runs hypothesis only when one fails; with a `recorder` list, it runs
+    hypothesis and appends each for_all's examples to it.
+    """
 
     def __init__(self, *, sandbox: Sandbox, reference: ModuleType, assignment: Assignment,
-                 check: CheckSpec, registered: RegisteredCheck, broken: dict[str, CallOutcome]):
+                 check: CheckSpec, registered: RegisteredCheck, broken: dict[str, CallOutcome],
+                 bank: Any = None, recorder: list | None = None):
         self.sandbox = sandbox
         self.reference = reference
         self.assignment = assignment
         self.spec = check
         self.registered = registered
         self.broken = broken
+        self.bank = bank
+        self.recorder = recorder
         self.rng = np.random.default_rng(_seed(check.name))
         self.mutated: dict[str, list[int]] = {}
+        self._for_alls = 0
 
     def call(self, function: str, *args: Any) -> Any:
         """Call a student function with judge-made arguments; fail the check if it misbehaves."""
@@ -155,17 +188,63 @@ class Context:
         failure reported is hypothesis's shrunk, minimal example.
         """
         examples = max_examples or self.assignment.max_examples
+        index = self._for_alls
+        self._for_alls += 1
 
-        def run(body: Callable) -> None:
-            test = settings(
+        def live(body: Callable) -> None:
+            settings(
                 max_examples=examples, derandomize=True, database=None, deadline=None,
                 verbosity=Verbosity.quiet, report_multiple_bugs=False, print_blob=False,
                 phases=(Phase.explicit, Phase.generate, Phase.shrink),
                 suppress_health_check=list(HealthCheck),
-            )(given(*strategies)(body))
-            test()
+            )(given(*strategies)(body))()
+
+        def run(body: Callable) -> None:
+            if self.recorder is not None:
+                drawn: list[tuple] = []
+                self.recorder.append(drawn)
+                live(_logging(body, drawn))
+                return
+            recorded = self.bank.examples(self.spec.name, index) if self.bank is not None else None
+            if recorded is None:
+                live(body)
+                return
+            _replay(body, recorded, live)
 
         return run
+
+
+def _logging(body: Callable, drawn: list[tuple]) -> Callable:
+    """`body`, appending a copy of each example to `drawn` before running it."""
+    signature = inspect.signature(body)
+
+    @functools.wraps(body)  # hypothesis reads the body's parameters through this
+    def logged(*args: Any, **kwargs: Any) -> Any:
+        values = tuple(signature.bind(*args, **kwargs).arguments.values())
+        drawn.append(copy_example(values))
+        return body(*values)
+
+    return logged
+
+
+def _replay(body: Callable, recorded: list[tuple], live: Callable[[Callable], None]) -> None:
+    """Run `body` on the recorded examples; on the first failure, let hypothesis run live.
+
+    Hypothesis draws the same examples up to that failure, fails there too
+    and shrinks it, so the check ends exactly as it would have without a
+    bank. Should the live run pass (the submission answered differently the
+    second time), the failure already seen stands.
+    """
+    for example in recorded:
+        try:
+            body(*copy_example(example))
+        except UnsatisfiedAssumption:  # the body filters on the answers: only hypothesis knows what comes next
+            live(body)
+            return
+        except Exception as failure:  # noqa: BLE001 - whatever hypothesis would have caught
+            live(body)
+            raise failure
+    return
 
 
 def _seed(name: str) -> int:

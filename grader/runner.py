@@ -9,6 +9,7 @@ from hypothesis.errors import Flaky, HypothesisException
 
 from .checks import Context, RegisteredCheck, import_file, load_registry
 from .errors import SubmissionError
+from .examples import bank_for
 from .outcome import CheckFailed, Status
 from .results import CheckResult, Report
 from .sandbox.client import CallOutcome, Sandbox
@@ -17,14 +18,17 @@ from .spec import Assignment, CheckSpec
 from .submission import prepare
 
 
-
 def selected(check: CheckSpec, visibility: str) -> bool:
     """Whether a check runs at this visibility level ("public" runs visible checks only)."""
     return visibility == "all" or check.visibility == "visible"
 
 
-def grade(assignment: Assignment, submission: Path, *, visibility: str = "all") -> Report:
+def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
+          use_bank: bool = True) -> Report:
     """Grade `submission` against `assignment`; student failures never raise.
+
+    `use_bank` replays the examples hypothesis drew against the reference
+    (grader.examples); the grade is the same without, only slower.
 
     Raises SubmissionError only when the path does not exist at all; a
     submission that exists but cannot be used scores zero with the reason.
@@ -44,6 +48,7 @@ def grade(assignment: Assignment, submission: Path, *, visibility: str = "all") 
         sandbox.start()  # the worker imports torch while the judge loads its checks
         registry = load_registry(assignment)
         reference = import_file(assignment.reference, f"gradecheck_reference_{assignment.name}")
+        bank = bank_for(assignment, registry, reference) if use_bank else None
         broken: dict[str, CallOutcome] = {}
         questions = []
         import_failure = sandbox.ensure_ready()
@@ -56,7 +61,7 @@ def grade(assignment: Assignment, submission: Path, *, visibility: str = "all") 
                     result = _result(check, Status.FAILED, import_failure.message)
                 else:
                     result = run_check(check, registry[check.name], sandbox=sandbox,
-                                       reference=reference, assignment=assignment, broken=broken)
+                                       reference=reference, assignment=assignment, broken=broken, bank=bank)
                 results.append(result)
             questions.append(score_question(question, results))
         notes = list(prepared.notes)

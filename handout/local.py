@@ -110,7 +110,8 @@ def grade(args: argparse.Namespace) -> int:
     for note in notes:
         print(f"Note: {note}")
     try:
-        report = run_grader(assignment, target, visibility="public")
+        # the public checks replay their own recording: no example bank
+        report = run_grader(assignment, target, visibility="public", use_bank=False)
     except GraderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

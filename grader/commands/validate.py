@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from .. import spec as spec_module
 from ..errors import GraderError
 from ..output import EXIT_GRADER_FAILED, EXIT_OK
-from ..validate import Finding, MutantResult, Validation, validate
+
+if TYPE_CHECKING:  # grader.validate pulls in hypothesis and nbformat: only `validate` needs them
+    from ..validate import Finding, MutantResult, Validation
 
 NAME = "validate"
 HELP = "check that the reference scores full marks, the starter zero, and every mutant loses points"
@@ -24,6 +27,8 @@ def run(args: argparse.Namespace) -> int:
     """Validate and print the table; 1 when something fell short, 2 when the spec is broken."""
     try:
         assignment = spec_module.load(args.assignment)
+        from ..validate import validate
+
         result = validate(assignment, jobs=args.jobs)
     except GraderError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import jail, protocol
+from . import jail, protocol, spawner
 from .limits import Limits
 from .outcomes import BUDGET_USED, CallOutcome, describe_exit, read_functions, signature_mismatch
 from .output import OutputCollector
@@ -74,7 +74,9 @@ class Sandbox:
             "writable": [os.path.realpath(self.scratch)],
             "reachable": jail.reachable(keep),
         }
-        self.process: subprocess.Popen | None = None
+        self.process: subprocess.Popen | spawner.Spawned | None = None
+        self.use_zygote = spawner.enabled()
+        self._spawned: spawner.Spawned | None = None
         self.collectors: list[OutputCollector] = []
         self.import_error: CallOutcome | None = None
         self.functions: dict[str, dict] = {}
@@ -88,22 +90,8 @@ class Sandbox:
     # -- lifecycle ----------------------------------------------------------
     def environment(self) -> dict[str, str]:
         """The worker's whole environment: nothing of the judge's leaks in."""
-        env = {
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "HOME": str(self.work),
-            "TMPDIR": str(self.work),
-            "LANG": "C.UTF-8",
-            "PYTHONHASHSEED": "0",
-            "PYTHONDONTWRITEBYTECODE": "1",
-            "OMP_NUM_THREADS": "1",
-            "MKL_NUM_THREADS": "1",
-            "OPENBLAS_NUM_THREADS": "1",
-            TOKEN_VARIABLE: self.token,
-        }
-        for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-            if name in os.environ:
-                env[name] = os.environ[name]
-        return env
+        return {**base_environment(), "HOME": str(self.work), "TMPDIR": str(self.work),
+                TOKEN_VARIABLE: self.token}
 
     def start(self) -> None:
         """Spawn a worker (non-blocking); `ensure_ready` waits for its import."""
@@ -125,12 +113,7 @@ class Sandbox:
             "rlimits": self.limits.rlimits(),
         }
         try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-I", str(LAUNCHER), json.dumps(config)],
-                stdin=subprocess.DEVNULL, stdout=output_w, stderr=output_w,
-                pass_fds=(request_r, response_w), cwd=self.work, env=env,
-                start_new_session=True,
-            )
+            self.process = self._spawn(config, (request_r, response_w, output_w))
         finally:
             for fd in (request_r, response_w, output_w):
                 os.close(fd)
@@ -141,6 +124,31 @@ class Sandbox:
         collector.start()
         self.collectors.append(collector)
         self._ready = False
+
+    def _spawn(self, config: dict, fds: tuple[int, int, int]) -> subprocess.Popen | spawner.Spawned:
+        """A launcher for `config`: forked by the zygote, or else a fresh interpreter."""
+        self._spawned = None
+        if self.use_zygote:
+            try:
+                zygote = spawner.zygote_for(self.library, base_environment())
+                self._spawned = zygote.spawn(
+                    {**config, "token": self.token, "library": self.library, "module": self.module,
+                     "file": str(self.student_file)}, fds)
+                return self._spawned
+            except (spawner.ZygoteError, OSError):
+                self.use_zygote = False
+        return subprocess.Popen(
+            [sys.executable, "-I", str(LAUNCHER), json.dumps(config)],
+            stdin=subprocess.DEVNULL, stdout=fds[2], stderr=fds[2],
+            pass_fds=fds[:2], cwd=self.work, env=config["env"], start_new_session=True)
+
+    def _zygote_failed(self) -> bool:
+        """Whether the last start failed because of the zygote rather than the submission."""
+        spawned = self._spawned
+        if spawned is None:
+            return False
+        spawned._resolved()
+        return spawned.error is not None
 
     def ensure_ready(self) -> CallOutcome | None:
         """Wait for the worker's import report; return an outcome if it failed."""
@@ -158,6 +166,11 @@ class Sandbox:
         limit = min(self.limits.import_seconds, remaining)
         started = time.monotonic()
         hello = self._receive(limit, "importing your module")
+        if isinstance(hello, CallOutcome) and self._zygote_failed():
+            self.use_zygote = False  # not the submission's fault: start it the ordinary way
+            self.stop()
+            self.start()
+            hello = self._receive(limit - (time.monotonic() - started), "importing your module", shown=limit)
         self.time_used += time.monotonic() - started
         if isinstance(hello, CallOutcome) and hello.kind == "timeout" and limit < self.limits.import_seconds:
             return CallOutcome("timeout", message=BUDGET_USED)  # not the module's fault alone
@@ -188,10 +201,13 @@ class Sandbox:
                 process.send_signal(signal.SIGTERM)  # the launcher kills everything below it
                 process.wait(timeout=2)
             except (subprocess.TimeoutExpired, OSError):
-                try:
-                    os.killpg(process.pid, signal.SIGKILL)
-                except OSError:
-                    pass
+                if isinstance(process, spawner.Spawned):
+                    process.kill_group()
+                else:
+                    try:
+                        os.killpg(process.pid, signal.SIGKILL)
+                    except OSError:
+                        pass
                 process.kill()
                 process.wait()
             if self.uid is not None:
@@ -299,6 +315,24 @@ class Sandbox:
                 code = None
         self.stop()
         return CallOutcome("crash", message=describe_exit(code))
+
+
+def base_environment() -> dict[str, str]:
+    """What every worker's environment starts from (also the zygote's): no judge secrets,
+    single-threaded numerical libraries, a fixed hash seed."""
+    env = {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+    }
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if name in os.environ:
+            env[name] = os.environ[name]
+    return env
 
 
 def _remove_tree(path: Path) -> None:

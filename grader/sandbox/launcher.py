@@ -15,6 +15,11 @@ code exists in the process tree. It
    number for a signal).
 
 The worker's parent is therefore never the judge. Standard library only.
+
+The same steps run inside a zygote's fork (grader/sandbox/zygote.py): there
+`launch` gets a `start` that serves the worker in the forked process instead
+of exec'ing a fresh interpreter, and the exit status also goes to a pipe,
+since the judge is not this process's parent.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Callable
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -99,23 +105,36 @@ def hide_files(config: dict) -> None:
             os.close(handle)
 
 
-def run_worker(config: dict, isolation: list[str]) -> None:
-    """In the forked child: drop privileges, set limits, exec the worker. Never returns."""
+def enter_worker(config: dict, isolation: list[str]) -> list[str]:
+    """In the forked child: drop privileges, set limits, enter the worker's folder.
+
+    Returns the isolation list with the uid added when it was dropped to.
+    """
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
+    uid = config.get("uid")
+    drop = uid is not None and ("mount" in isolation or config["reachable"])
+    limits.apply(config["rlimits"], skip=() if drop else ("RLIMIT_NPROC",))
+    if drop:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+        isolation = [*isolation, f"uid {uid}"]
+    _prctl(PR_SET_NO_NEW_PRIVS, 1)
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # after setuid, which clears it
+    os.chdir(config["cwd"])
+    return isolation
+
+
+def exec_worker(config: dict, isolation: list[str]) -> None:
+    """Become the worker: a fresh interpreter running worker.py. Never returns."""
+    argv = [*config["worker"], "--isolation", ",".join(isolation) or "none"]
+    os.execve(argv[0], argv, config["env"])
+
+
+def run_worker(config: dict, isolation: list[str], start: Callable[[dict, list[str]], None]) -> None:
+    """In the forked child: enter the worker's limits, then `start` it. Never returns."""
     try:
-        signal.pthread_sigmask(signal.SIG_SETMASK, set())
-        uid = config.get("uid")
-        drop = uid is not None and ("mount" in isolation or config["reachable"])
-        limits.apply(config["rlimits"], skip=() if drop else ("RLIMIT_NPROC",))
-        if drop:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            isolation = [*isolation, f"uid {uid}"]
-        _prctl(PR_SET_NO_NEW_PRIVS, 1)
-        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # after setuid, which clears it
-        os.chdir(config["cwd"])
-        argv = [*config["worker"], "--isolation", ",".join(isolation) or "none"]
-        os.execve(argv[0], argv, config["env"])
+        start(config, enter_worker(config, isolation))
     except BaseException as exc:  # report on the student-output pipe, then fail the start
         os.write(2, f"gradecheck launcher: could not start the worker: {exc}\n".encode())
     os._exit(SETUP_FAILED)
@@ -155,8 +174,12 @@ def supervise(child: int, parent: int, *, whole_tree: bool = True) -> int:
     return code
 
 
-def main() -> None:
-    config = json.loads(sys.argv[1])
+def launch(config: dict, start: Callable[[dict, list[str]], None] = exec_worker,
+           status_fd: int | None = None) -> None:
+    """Isolate, fork the worker through `start`, supervise it, exit with its status.
+
+    Never returns. With `status_fd` the status is also written there (one byte).
+    """
     judge = os.getppid()
     isolation: list[str] = []
     if config.get("namespaces") and os.geteuid() == 0:
@@ -172,7 +195,10 @@ def main() -> None:
         # stay outside to pass on its status, and take it down if asked to.
         init = os.fork()
         if init:
-            os._exit(supervise(init, judge, whole_tree=False))
+            _finish(supervise(init, judge, whole_tree=False), status_fd)
+        if status_fd is not None:
+            os.close(status_fd)
+            status_fd = None
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         try:  # a /proc showing only the namespace's processes, in a mount namespace
             # of its own so that the launcher outside keeps reading the real one
@@ -184,9 +210,24 @@ def main() -> None:
         _prctl(PR_SET_CHILD_SUBREAPER, 1)
     worker = os.fork()
     if worker == 0:
-        run_worker(config, isolation)
+        if status_fd is not None:
+            os.close(status_fd)
+        run_worker(config, isolation, start)
     # As a namespace's init, exiting is enough to end every process in it.
-    os._exit(supervise(worker, os.getppid(), whole_tree=not inside))
+    _finish(supervise(worker, os.getppid(), whole_tree=not inside), status_fd)
+
+
+def _finish(code: int, status_fd: int | None) -> None:
+    if status_fd is not None:
+        try:
+            os.write(status_fd, bytes([code & 0xFF]))
+        except OSError:
+            pass
+    os._exit(code)
+
+
+def main() -> None:
+    launch(json.loads(sys.argv[1]))
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@ Three independent handles on them, because each one alone can be dodged:
 - descendants of the launcher (a child subreaper: orphans stay its children),
 - the private user id the worker runs as when the grader is root (no
   unprivileged process can change its uid back),
-- the environment marker every sandbox process inherits (unless it execs
-  with a clean environment, hence the other two).
+- the marker every sandbox process inherits: an environment variable
+  across exec, a process name across a zygote-served worker's forks
+  (unless it execs with a clean environment or renames itself, hence the
+  other two).
 
 Every killer stops its targets with SIGSTOP before SIGKILL so that none can
 fork a replacement in between, and repeats until a scan finds nothing.
@@ -103,24 +105,34 @@ def kill_user(uid: int) -> int:
     return _kill_until_gone(find)
 
 
-def kill_marked_processes(variable: str, token: str) -> int:
-    """SIGKILL each process whose environment holds variable=token; return how many.
+def marker_name(token: str) -> str:
+    """The process name (at most 15 characters) a zygote's fork takes for sandbox `token`."""
+    return f"gc{token[:13]}" if token else ""
 
-    A submission's processes all inherit the marker, even ones that left the
-    worker's session, so this catches daemons that would outlive grading.
+
+def kill_marked_processes(variable: str, token: str) -> int:
+    """SIGKILL each process marked as the sandbox's; return how many.
+
+    Marked: its environment holds variable=token (inherited across exec), or
+    its name is `marker_name(token)` (inherited by forks of a zygote-served
+    worker, whose environment block is the zygote's). A submission's
+    processes keep one or the other even when they left the worker's
+    session, so this catches daemons that would outlive grading.
     """
     marker = f"{variable}={token}".encode()
+    name = marker_name(token)
+
+    def marked(pid: int) -> bool:
+        try:
+            with open(f"/proc/{pid}/comm", encoding="utf-8", errors="replace") as handle:
+                if name and handle.read().strip() == name:
+                    return True
+            with open(f"/proc/{pid}/environ", "rb") as handle:
+                return marker in handle.read().split(b"\0")
+        except OSError:
+            return False
 
     def find() -> set[int]:
-        found = set()
-        for pid in _processes():
-            try:
-                with open(f"/proc/{pid}/environ", "rb") as handle:
-                    environ = handle.read()
-            except OSError:
-                continue
-            if marker in environ.split(b"\0") and _alive(_status(pid)):
-                found.add(pid)
-        return found
+        return {pid for pid in _processes() if marked(pid) and _alive(_status(pid))}
 
     return _kill_until_gone(find)

@@ -1,8 +1,8 @@
 """The sandboxed worker: imports the student's module and answers calls.
 
 Started by the launcher (``python -s -B worker.py ...``) from a copy in the
-sandbox's scratch folder; it never imports the grader package, the reference
-or the checks. The judge
+sandbox's scratch folder, or served by a zygote's fork (`serve`); it never
+imports the grader package, the reference or the checks. The judge
 sends ``{"op": "call", "id", "function", "args"}`` on the request channel and
 gets back ``{"id", "ok", "value" | "error", "mutated"}`` on the response
 channel. Both channels are pipes private to the judge and this process, so
@@ -183,21 +183,15 @@ class Worker:
         return None
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--request-fd", type=int, required=True)
-    parser.add_argument("--response-fd", type=int, required=True)
-    parser.add_argument("--library", choices=["torch", "numpy"], required=True)
-    parser.add_argument("--module", required=True)
-    parser.add_argument("--file", required=True)
-    parser.add_argument("--isolation", default="none")
-    options = parser.parse_args()
-    request_fd, response_fd = _private_fd(options.request_fd), _private_fd(options.response_fd)
+def serve(request_fd: int, response_fd: int, *, library: str, module: str, file: str,
+          isolation: str) -> None:
+    """Import the student's module, report it, then answer calls until told to stop. Never returns."""
+    request_fd, response_fd = _private_fd(request_fd), _private_fd(response_fd)
     send, receive = protocol.send, protocol.receive
 
-    worker = Worker(options.library, options.file)
-    hello = worker.import_student(options.module)
-    hello["isolation"] = options.isolation
+    worker = Worker(library, file)
+    hello = worker.import_student(module)
+    hello["isolation"] = isolation
     _flush()
     send(response_fd, hello)
     while True:
@@ -215,6 +209,19 @@ def main() -> None:
         _flush()
         send(response_fd, reply)
     os._exit(0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--request-fd", type=int, required=True)
+    parser.add_argument("--response-fd", type=int, required=True)
+    parser.add_argument("--library", choices=["torch", "numpy"], required=True)
+    parser.add_argument("--module", required=True)
+    parser.add_argument("--file", required=True)
+    parser.add_argument("--isolation", default="none")
+    options = parser.parse_args()
+    serve(options.request_fd, options.response_fd, library=options.library, module=options.module,
+          file=options.file, isolation=options.isolation)
 
 
 def _flush() -> None:

@@ -1,0 +1,241 @@
+"""Example banks: what hypothesis draws for each check, recorded once and replayed.
+
+Hypothesis is derandomized here (grader.checks), so the examples it feeds a
+check depend only on the check and on how the body fared on the examples
+before: a body that passes every example gets the same sequence every time.
+A bank holds, for every `ctx.for_all` of every check, the sequence drawn when
+the check runs against the reference (which passes everything). Grading a
+submission then replays that sequence without running hypothesis's engine;
+only when an example fails does the check run hypothesis live, which meets
+the same failing example at the same place and shrinks it exactly as before.
+So replaying changes the cost of grading, never a grade or a message
+(tests/test_examples.py grades with and without banks and compares).
+
+A bank is keyed by everything its examples depend on (the checks, the spec,
+the reference, the engine's own sources, the Python, hypothesis and numpy
+versions). It is kept in memory for the process and in a cache folder
+(GRADECHECK_CACHE, else $XDG_CACHE_HOME/gradecheck, else ~/.cache/gradecheck)
+as JSON data, never code. GRADECHECK_EXAMPLES=live turns banks off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from .checks import Context, RegisteredCheck, Unrecordable, copy_example
+from .output import write_atomically
+from .sandbox import protocol
+from .sandbox.outcomes import CallOutcome
+from .sandbox.values import decode_value
+from .spec import Assignment
+
+FORMAT = 1
+ENGINE_SOURCES = [Path(__file__), Path(__file__).with_name("checks.py")]
+_MEMORY: dict[str, "ExampleBank"] = {}
+
+
+class ExampleBank:
+    """Recorded examples per check: for each of its for_all calls, the argument tuples
+    in the order hypothesis drew them. A check mapped to None is always run live."""
+
+    def __init__(self, key: str, checks: dict[str, list[list[tuple]] | None]):
+        self.key = key
+        self.checks = checks
+
+    def examples(self, check: str, index: int) -> list[tuple] | None:
+        """The recorded examples of the `index`-th for_all of `check`, or None (run live)."""
+        recorded = self.checks.get(check)
+        if recorded is None or index >= len(recorded):
+            return None
+        return recorded[index]
+
+
+# -- where banks come from --------------------------------------------------------
+
+def enabled() -> bool:
+    """Whether banks are used at all (GRADECHECK_EXAMPLES=live turns them off)."""
+    return os.environ.get("GRADECHECK_EXAMPLES", "").strip().lower() != "live"
+
+
+def cache_folder() -> Path:
+    """The folder banks are kept in between processes."""
+    chosen = os.environ.get("GRADECHECK_CACHE")
+    if chosen:
+        return Path(chosen)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "gradecheck"
+
+
+def bank_key(assignment: Assignment) -> str:
+    """A digest of everything the recorded examples depend on."""
+    import hypothesis
+
+    digest = hashlib.sha256()
+    parts = [f"format {FORMAT}", f"python {sys.version_info[:2]}", f"hypothesis {hypothesis.__version__}",
+             f"numpy {np.__version__}", f"max_examples {assignment.max_examples}"]
+    for part in parts:
+        digest.update(part.encode() + b"\0")
+    for path in [assignment.folder / "assignment.yaml", assignment.checks_module, assignment.reference,
+                 *ENGINE_SOURCES]:
+        digest.update(Path(path).read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def bank_for(assignment: Assignment, registry: dict[str, RegisteredCheck],
+             reference: ModuleType) -> ExampleBank | None:
+    """The assignment's bank: from memory, else the cache folder, else recorded now
+    (and saved to the cache folder when it is writable). None when banks are off."""
+    if not enabled():
+        return None
+    try:
+        key = bank_key(assignment)
+    except OSError:
+        return None
+    if key in _MEMORY:
+        return _MEMORY[key]
+    path = cache_folder() / f"{assignment.name}-{key[:24]}.json"
+    bank = read_bank(path, key)
+    if bank is None:
+        bank = record_bank(assignment, registry, reference, key)
+        try:
+            write_atomically(path, json.dumps(bank_to_json(bank), separators=(",", ":")))
+        except OSError:
+            pass  # an unwritable cache only costs a recording per process
+    _MEMORY[key] = bank
+    return bank
+
+
+# -- recording ----------------------------------------------------------------------
+
+class ReferenceCalls:
+    """Stands in for a sandbox when recording: answers calls from the reference, in
+    this process, in the form the sandbox would return a correct submission's answers."""
+
+    def __init__(self, reference: ModuleType, library: str):
+        self.reference = reference
+        self.library = library
+
+    def call(self, function: str, *args: Any, timeout: float | None = None) -> CallOutcome:
+        """Call the reference's `function` on copies of `args`."""
+        try:
+            value = getattr(self.reference, function)(*[self._argument(a) for a in args])
+            return CallOutcome("ok", value=decode_value(self._wire(value)))
+        except Exception as exc:
+            return CallOutcome("exception", message=f"{type(exc).__name__}: {exc}")
+
+    def _argument(self, value: Any) -> Any:
+        if isinstance(value, np.ndarray):
+            if self.library == "torch":
+                import torch
+
+                return torch.from_numpy(value.copy())
+            return value.copy()
+        if isinstance(value, tuple):
+            return tuple(self._argument(v) for v in value)
+        return value.item() if isinstance(value, np.generic) else value
+
+    def _wire(self, value: Any) -> Any:
+        if hasattr(value, "detach") and hasattr(value, "numpy"):
+            return protocol.encode_array(value.detach().cpu().numpy(), "torch")
+        if isinstance(value, (np.ndarray, np.generic)):
+            return protocol.encode_array(np.asarray(value), "numpy")
+        if isinstance(value, (tuple, list)):
+            return {"t": type(value).__name__, "items": [self._wire(v) for v in value]}
+        return value
+
+
+def record_bank(assignment: Assignment, registry: dict[str, RegisteredCheck],
+                reference: ModuleType, key: str | None = None) -> ExampleBank:
+    """Run every check against the reference, in this process, logging what hypothesis draws.
+
+    A check that does not pass on the reference, or draws something that
+    cannot be stored, is recorded as None: it will run live, as without a bank.
+    """
+    calls = ReferenceCalls(reference, assignment.library)
+    checks: dict[str, list[list[tuple]] | None] = {}
+    for question in assignment.questions:
+        for check in question.checks:
+            log: list[list[tuple]] = []
+            ctx = Context(sandbox=calls, reference=reference, assignment=assignment, check=check,  # type: ignore[arg-type]
+                          registered=registry[check.name], broken={}, recorder=log)
+            try:
+                registry[check.name].function(ctx)
+            except Exception:  # noqa: BLE001 - CheckFailed, Unrecordable or a check's own bug
+                checks[check.name] = None
+            else:
+                checks[check.name] = log
+    return ExampleBank(key or bank_key(assignment), checks)
+
+
+# -- on disk: JSON data, validated on the way in --------------------------------
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return protocol.encode_array(value, "numpy")
+    if isinstance(value, np.generic):
+        return {"t": "scalar", "dtype": value.dtype.str, "value": _encode(value.item())}
+    if isinstance(value, (tuple, list)):
+        return {"t": type(value).__name__, "items": [_encode(v) for v in value]}
+    if isinstance(value, float) and not math.isfinite(value):
+        return {"t": "float", "repr": repr(value)}
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise Unrecordable(type(value).__name__)
+
+
+def _decode(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        tag = obj.get("t")
+        if tag == "array":
+            return protocol.decode_array(obj).copy()
+        if tag in ("tuple", "list"):
+            items = [_decode(v) for v in obj["items"]]
+            return tuple(items) if tag == "tuple" else items
+        if tag == "scalar":
+            return np.dtype(str(obj["dtype"])).type(_decode(obj["value"]))
+        if tag == "float":
+            return float(str(obj["repr"]))
+        raise ValueError(f"unknown tag {tag!r}")
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return obj
+    raise ValueError(f"unexpected {type(obj).__name__}")
+
+
+def bank_to_json(bank: ExampleBank) -> dict:
+    """The bank as JSON-safe data."""
+    checks = {}
+    for name, calls in bank.checks.items():
+        try:
+            checks[name] = None if calls is None else [[[_encode(v) for v in example] for example in examples]
+                                                       for examples in calls]
+        except Unrecordable:
+            checks[name] = None
+    return {"format": FORMAT, "key": bank.key, "checks": checks}
+
+
+def bank_from_json(data: Any, key: str) -> ExampleBank:
+    """Rebuild a bank from `bank_to_json` data; ValueError if it is not one for `key`."""
+    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("key") != key:
+        raise ValueError("not a bank for this key")
+    checks: dict[str, list[list[tuple]] | None] = {}
+    for name, calls in dict(data["checks"]).items():
+        checks[str(name)] = None if calls is None else [
+            [tuple(copy_example(_decode(v)) for v in example) for example in examples] for examples in calls]
+    return ExampleBank(key, checks)
+
+
+def read_bank(path: Path, key: str) -> ExampleBank | None:
+    """The bank saved at `path` for `key`, or None when absent, stale or unreadable."""
+    try:
+        return bank_from_json(json.loads(path.read_text(encoding="utf-8")), key)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, protocol.ProtocolError, Unrecordable):
+        return None

@@ -1,0 +1,117 @@
+"""Example banks change what grading costs, never a grade or a message.
+
+A bank replays what hypothesis drew against the reference and runs
+hypothesis live only from a failing example on; these tests grade real
+submissions both ways and demand identical reports, and check that banks
+are complete, keyed and safe to read back.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, SAMPLES
+from grader import examples
+from grader.checks import import_file, load_registry
+from grader.runner import grade
+from grader.spec import load
+
+CORPUS = ROOT / "tests" / "submissions"
+# Every one-bug submission fails some checks (replay, then live shrinking);
+# the good ones and some attacks pass or break checks in other ways.
+SUBMISSIONS = sorted((CORPUS / "softmax_lab" / "bad").glob("*.py")) + [
+    CORPUS / "softmax_lab" / "good" / "numpy_inside.py",
+    CORPUS / "softmax_lab" / "good" / "float64_inside.py",
+    CORPUS / "attacks" / "returns_nan_and_wrong_shapes.py",
+    CORPUS / "attacks" / "wrong_signatures.py",
+    CORPUS / "attacks" / "mutates_inputs.py",
+    SAMPLES / "buggy.py",
+]
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def assignment():
+    return load("softmax_lab")
+
+
+@pytest.fixture(scope="module")
+def recorded(assignment):
+    registry = load_registry(assignment)
+    reference = import_file(assignment.reference, "gradecheck_reference_test_examples")
+    return examples.record_bank(assignment, registry, reference)
+
+
+def _comparable(report) -> dict:
+    data = report.to_dict()
+    data.pop("seconds", None)
+    return data
+
+
+def test_every_check_is_recorded(recorded, assignment):
+    """A check that cannot be replayed silently costs hypothesis's engine on every grade."""
+    names = [c.name for q in assignment.questions for c in q.checks]
+    assert sorted(recorded.checks) == sorted(names)
+    assert [n for n in names if recorded.checks[n] is None] == []
+    drawn = sum(len(examples_) for calls in recorded.checks.values() for examples_ in calls)
+    assert drawn > 100
+
+
+@pytest.mark.parametrize("path", SUBMISSIONS, ids=lambda p: p.stem)
+def test_bank_and_live_hypothesis_grade_identically(path, assignment, monkeypatch, tmp_path):
+    monkeypatch.setenv("GRADECHECK_CACHE", str(tmp_path / "cache"))
+    banked = _comparable(grade(assignment, path))
+    monkeypatch.setenv("GRADECHECK_EXAMPLES", "live")
+    live = _comparable(grade(assignment, path))
+    assert banked == live
+
+
+def test_bank_survives_the_disk_and_rejects_stale_or_broken_files(recorded, tmp_path):
+    path = tmp_path / "bank.json"
+    path.write_text(json.dumps(examples.bank_to_json(recorded)))
+    again = examples.read_bank(path, recorded.key)
+    assert again is not None
+    for name, calls in recorded.checks.items():
+        assert len(again.checks[name]) == len(calls)
+        for mine, theirs in zip(calls, again.checks[name]):
+            assert len(mine) == len(theirs)
+            for a, b in zip(mine, theirs):
+                assert repr(a) == repr(b)
+    assert examples.read_bank(path, "another key") is None
+    path.write_text('{"format": 1, "key": "%s", "checks": {"x": [[[{"t": "pickle"}]]]}}' % recorded.key)
+    assert examples.read_bank(path, recorded.key) is None
+    path.write_text("not json")
+    assert examples.read_bank(path, recorded.key) is None
+    assert examples.read_bank(tmp_path / "absent.json", recorded.key) is None
+
+
+def test_key_follows_the_checks(assignment, tmp_path):
+    copy = tmp_path / "softmax_lab"
+    copy.mkdir()
+    for name in ("assignment.yaml", "checks.py"):
+        (copy / name).write_text((assignment.folder / name).read_text())
+    first = examples.bank_key(load(str(copy)))
+    assert first == examples.bank_key(load(str(copy)))
+    (copy / "checks.py").write_text((copy / "checks.py").read_text() + "\n# changed\n")
+    assert examples.bank_key(load(str(copy))) != first
+
+
+def test_a_correct_submission_runs_no_hypothesis_engine(assignment, monkeypatch, tmp_path):
+    """With a bank, passing checks never enter hypothesis (that is the whole saving)."""
+    import hypothesis.core
+
+    monkeypatch.setenv("GRADECHECK_CACHE", str(tmp_path / "cache"))
+    registry = load_registry(assignment)
+    reference = import_file(assignment.reference, "gradecheck_reference_test_examples2")
+    examples.bank_for(assignment, registry, reference)  # recorded here, outside the count
+    runs = []
+    original = hypothesis.core.StateForActualGivenExecution.run_engine
+    monkeypatch.setattr(hypothesis.core.StateForActualGivenExecution, "run_engine",
+                        lambda self, *a, **k: (runs.append(1), original(self, *a, **k))[1])
+    report = grade(assignment, SAMPLES / "correct.py")
+    assert report.score == report.max_score
+    assert runs == []
