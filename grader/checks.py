@@ -48,7 +48,8 @@ def _ignore_local_constants() -> None:
 
 
 _ignore_local_constants()
-BROKEN_KINDS = ("timeout", "crash", "import", "missing", "protocol")
+# After one of these a function is not called again: the same failure stands for every later call.
+BROKEN_KINDS = ("timeout", "crash", "import", "missing", "protocol", "too_large")
 
 
 class Unrecordable(Exception):

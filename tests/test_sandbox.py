@@ -147,6 +147,56 @@ def test_calls_return_values_and_report_mutation(sandbox_for):
     assert out.ok and out.value[0] == 2.0 and out.value[1] == [1, None, "x"]
 
 
+ENVIRONMENT_PROBE = """
+    import os, sys
+    def facts(a):
+        return [os.environ.get("HOME", ""), os.environ.get("GRADECHECK_SANDBOX_TOKEN", ""),
+                os.environ.get("OPENBLAS_NUM_THREADS", ""), sys.flags.dont_write_bytecode,
+                sorted(k for k in os.environ if not k.startswith(("GRADECHECK_", "LC_")))]
+"""
+
+
+@pytest.mark.parametrize("zygote", ["1", "0"], ids=["zygote", "fresh-interpreter"])
+def test_forked_and_exec_workers_look_the_same(sandbox_for, monkeypatch, zygote):
+    """A worker forked by the zygote sees what a freshly started one sees."""
+    monkeypatch.setenv("GRADECHECK_ZYGOTE", zygote)
+    box = sandbox_for(ENVIRONMENT_PROBE)
+    out = box.call("facts", 1)
+    assert out.ok, out.message
+    home, token, blas, no_bytecode, names = out.value
+    assert home == str(box.work) and token == box.token and blas == "1" and no_bytecode
+    assert names == ["HOME", "LANG", "MKL_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "PATH",
+                     "PYTHONDONTWRITEBYTECODE", "PYTHONHASHSEED", "TMPDIR"]
+    assert (box._spawned is not None) == (zygote == "1")
+
+
+def test_a_dead_zygote_is_replaced(sandbox_for):
+    from grader.sandbox import spawner
+
+    first = sandbox_for("def f(a):\n    return a\n")
+    assert first.call("f", 1).value == 1
+    zygote = spawner._ZYGOTES[(os.getpid(), "numpy")]
+    first.close()
+    zygote.process.kill()
+    zygote.process.wait()
+    second = sandbox_for("def f(a):\n    return a + 1\n")
+    assert second.call("f", 1).value == 2
+    assert spawner._ZYGOTES[(os.getpid(), "numpy")] is not zygote
+
+
+def test_huge_results_are_refused_before_they_are_sent(sandbox_for):
+    box = sandbox_for("""
+        import numpy as np
+        def huge(a):
+            return np.zeros(3_000_000)
+        def small(a):
+            return a
+    """, limits=Limits(call_seconds=3, import_seconds=20, total_seconds=60, result_mb=16))
+    out = box.call("huge", 1)
+    assert out.kind == "too_large" and "16 MB" in out.message and "22.9 MB" in out.message
+    assert box.call("small", 3).value == 3
+
+
 def test_missing_functions_and_wrong_signatures_are_named(sandbox_for):
     box = sandbox_for("""
         def one(a):

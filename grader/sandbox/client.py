@@ -105,7 +105,7 @@ class Sandbox:
             "worker": [sys.executable, "-s", "-B", str(self.worker_script),
                        "--request-fd", str(request_r), "--response-fd", str(response_w),
                        "--library", self.library, "--module", self.module,
-                       "--file", str(self.student_file)],
+                       "--file", str(self.student_file), "--result-mb", str(self.limits.result_mb)],
             "cwd": str(self.work),
             "env": env,
             "uid": self.uid,
@@ -133,7 +133,8 @@ class Sandbox:
                 zygote = spawner.zygote_for(self.library, base_environment())
                 self._spawned = zygote.spawn(
                     {**config, "token": self.token, "library": self.library, "module": self.module,
-                     "file": str(self.student_file)}, fds)
+                     "file": str(self.student_file),
+                     "result_bytes": int(self.limits.result_mb * 2**20)}, fds)
                 return self._spawned
             except (spawner.ZygoteError, OSError):
                 self.use_zygote = False
@@ -287,7 +288,7 @@ class Sandbox:
         error = reply.get("error")
         if not isinstance(error, dict):
             raise protocol.ProtocolError("failed reply without an error")
-        kind = "missing" if error.get("type") == "MissingFunction" else "exception"
+        kind = {"MissingFunction": "missing", "ResultTooLarge": "too_large"}.get(str(error.get("type")), "exception")
         text = f"{error.get('type')}: {error.get('message')}" if kind == "exception" else str(error.get("message"))
         return CallOutcome(kind, message=text[:2000], where=str(error.get("where", ""))[:2000])
 

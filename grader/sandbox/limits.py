@@ -23,6 +23,7 @@ class Limits:
     total_seconds: float = 300.0     # wall time of all imports and calls of one submission
     memory_mb: int = 2048            # address space of each process of the submission
     output_kb: int = 64              # student output kept (head and tail each)
+    result_mb: float = 16            # arrays one call may return (the judge decodes them)
     max_processes: int = 64          # processes and threads of the submission (its own user)
     max_restarts: int = 20           # worker restarts after crashes or timeouts
     file_mb: int = 64                # largest file the submission may write

@@ -23,7 +23,7 @@ SIGNAL_HINTS = {
 @dataclass
 class CallOutcome:
     """What one call into student code produced. `kind` is ok, exception,
-    signature, timeout, crash, missing, import or protocol."""
+    signature, timeout, crash, missing, import, protocol or too_large."""
 
     kind: str
     value: Any = None

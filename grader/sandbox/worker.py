@@ -30,6 +30,11 @@ import protocol  # noqa: E402
 
 MAX_REPR = 300
 CHANNEL_FDS_FROM = 100
+MiB = 2**20
+
+
+class ResultTooLarge(Exception):
+    """The returned arrays hold more bytes than the judge accepts."""
 
 
 def _describe_error(exc: BaseException, student_file: str) -> dict:
@@ -70,9 +75,11 @@ def _private_fd(fd: int) -> int:
 class Worker:
     """Holds the student's module and converts values at the boundary."""
 
-    def __init__(self, library: str, student_file: str):
+    def __init__(self, library: str, student_file: str, result_bytes: int = 16 * MiB):
         self.library = library
         self.student_file = os.path.abspath(student_file)
+        self.result_bytes = result_bytes
+        self._budget = result_bytes
         self.module = None
         self.torch = None
         if library == "torch":
@@ -144,6 +151,11 @@ class Worker:
         return {"t": "opaque", "type": type(value).__name__, "repr": text}
 
     def _array(self, array: np.ndarray, lib: str):
+        self._budget -= array.nbytes  # counted before anything is encoded
+        if self._budget < 0:
+            raise ResultTooLarge(
+                f"it returned more than {self.result_bytes / MiB:g} MB of arrays "
+                f"({array.nbytes / MiB:.1f} MB in one of them): is the shape right?")
         if str(array.dtype) not in protocol.ALLOWED_DTYPES:
             return {"t": "opaque", "type": f"{lib} array of {array.dtype}", "repr": ""}
         return protocol.encode_array(array, lib)
@@ -167,8 +179,11 @@ class Worker:
             return reply
         mutated = [i for i, (arg, snap) in enumerate(zip(args, before))
                    if snap is not None and not np.array_equal(self._snapshot(arg), snap, equal_nan=True)]
+        self._budget = self.result_bytes
         try:
             reply.update(ok=True, value=self.to_wire(value), mutated=mutated)
+        except ResultTooLarge as exc:
+            reply.update(ok=False, error={"type": "ResultTooLarge", "message": str(exc), "where": ""})
         except BaseException as exc:
             reply.update(ok=False, error={"type": "UnreadableResult",
                                           "message": f"could not read the returned value: {exc}",
@@ -184,12 +199,12 @@ class Worker:
 
 
 def serve(request_fd: int, response_fd: int, *, library: str, module: str, file: str,
-          isolation: str) -> None:
+          isolation: str, result_bytes: int) -> None:
     """Import the student's module, report it, then answer calls until told to stop. Never returns."""
     request_fd, response_fd = _private_fd(request_fd), _private_fd(response_fd)
     send, receive = protocol.send, protocol.receive
 
-    worker = Worker(library, file)
+    worker = Worker(library, file, result_bytes)
     hello = worker.import_student(module)
     hello["isolation"] = isolation
     _flush()
@@ -219,9 +234,10 @@ def main() -> None:
     parser.add_argument("--module", required=True)
     parser.add_argument("--file", required=True)
     parser.add_argument("--isolation", default="none")
+    parser.add_argument("--result-mb", type=float, default=16)
     options = parser.parse_args()
     serve(options.request_fd, options.response_fd, library=options.library, module=options.module,
-          file=options.file, isolation=options.isolation)
+          file=options.file, isolation=options.isolation, result_bytes=int(options.result_mb * MiB))
 
 
 def _flush() -> None:

@@ -57,7 +57,8 @@ def serve_worker(config: dict, isolation: list[str]) -> None:
     if name:  # forked children keep this name, exec'd ones the environment marker
         ctypes.CDLL(None).prctl(PR_SET_NAME, ctypes.c_char_p(name.encode()), 0, 0, 0)
     worker.serve(config["fds"]["request"], config["fds"]["response"], library=config["library"],
-                 module=config["module"], file=config["file"], isolation=",".join(isolation) or "none")
+                 module=config["module"], file=config["file"], isolation=",".join(isolation) or "none",
+                 result_bytes=int(config["result_bytes"]))
 
 
 def child(config: dict, fds: dict[str, int]) -> None:
