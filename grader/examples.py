@@ -90,6 +90,11 @@ def bank_key(assignment: Assignment) -> str:
     return digest.hexdigest()
 
 
+def bank_path(assignment: Assignment, key: str) -> Path:
+    """Where the bank of `assignment` with `key` is kept between processes."""
+    return cache_folder() / f"{assignment.name}-{key[:24]}.json"
+
+
 def bank_for(assignment: Assignment, registry: dict[str, RegisteredCheck],
              reference: ModuleType) -> ExampleBank | None:
     """The assignment's bank: from memory, else the cache folder, else recorded now
@@ -102,7 +107,7 @@ def bank_for(assignment: Assignment, registry: dict[str, RegisteredCheck],
         return None
     if key in _MEMORY:
         return _MEMORY[key]
-    path = cache_folder() / f"{assignment.name}-{key[:24]}.json"
+    path = bank_path(assignment, key)
     bank = read_bank(path, key)
     if bank is None:
         bank = record_bank(assignment, registry, reference, key)

@@ -205,5 +205,9 @@ def test_setup_sh_installs_into_the_system_python(built):
     assert subprocess.run(["bash", "-n"], check=False, input=setup, text=True).returncode == 0
     assert "python3 -m pip install" in setup and "torch==2.13.0" in setup and "/whl/cpu" in setup
     assert not re.search(r"python3\.\d+|deadsnakes|pyenv|conda", setup)  # Python 3.10 stays
+    # the example bank is recorded in the image, where run_autograder looks for it
+    assert 'GRADECHECK_CACHE="$HERE/.gradecheck-cache" python3 -m grader examples softmax_lab' in setup
+    with zipfile.ZipFile(built["autograder_zip"]) as archive:
+        assert 'GRADECHECK_CACHE="$ROOT/source/.gradecheck-cache"' in archive.read("run_autograder").decode()
     pinned = dict(line.split("==") for line in requirements.splitlines() if "==" in line)
     assert set(pinned) == {"numpy", "hypothesis", "nbformat", "pyyaml"}

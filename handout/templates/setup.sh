@@ -13,6 +13,9 @@ python3 -m pip install --no-cache-dir \
 python3 -m pip install --no-cache-dir -r "$HERE/requirements.txt"
 # Fail here, where staff see it, rather than on the first submission.
 python3 -c "import torch, numpy, hypothesis, nbformat, yaml; print('torch', torch.__version__)"
+# Record what hypothesis draws for each check once, in the image, so that no
+# submission pays for it (run_autograder reads the same cache folder).
+(cd "$HERE" && GRADECHECK_CACHE="$HERE/.gradecheck-cache" python3 -m grader examples @@NAME@@)
 # Student code runs under a private uid. Where the container does not let the
 # grader hide files with private mounts, plain permissions must keep the
 # reference solution and the hidden checks unreadable to that uid.

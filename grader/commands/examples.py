@@ -1,0 +1,45 @@
+"""`python -m grader examples ASSIGNMENT`: record the example bank ahead of grading."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from .. import spec as spec_module
+from ..errors import GraderError
+from ..output import EXIT_GRADER_FAILED, EXIT_OK
+
+NAME = "examples"
+HELP = "record what hypothesis draws for each check into the cache (grading does it on first use)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("assignment", help="folder name under assignments/ or a path to one")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Record (or find) the bank, say where it is and which checks will run hypothesis live."""
+    from ..checks import import_file, load_registry
+    from ..examples import bank_for, bank_path, enabled
+
+    started = time.monotonic()
+    try:
+        assignment = spec_module.load(args.assignment)
+        if not enabled():
+            raise GraderError("GRADECHECK_EXAMPLES=live turns example banks off")
+        registry = load_registry(assignment)
+        reference = import_file(assignment.reference, f"gradecheck_reference_{assignment.name}")
+        bank = bank_for(assignment, registry, reference)
+    except GraderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_GRADER_FAILED
+    path = bank_path(assignment, bank.key)
+    live = sorted(name for name, calls in bank.checks.items() if calls is None)
+    drawn = sum(len(e) for calls in bank.checks.values() if calls for e in calls)
+    print(f"{len(bank.checks)} checks, {drawn} examples, in {time.monotonic() - started:.1f} s")
+    print(f"bank: {path}" + ("" if path.is_file() else " (not writable: kept in memory only)"))
+    if live:
+        print(f"run live every time (they do not pass on the reference, or draw what cannot be stored): "
+              f"{', '.join(live)}")
+    return EXIT_OK
