@@ -191,6 +191,9 @@ class Context:
         examples = max_examples or self.assignment.max_examples
         index = self._for_alls
         self._for_alls += 1
+        # what a recording must match to stand in for this for_all (a check may
+        # choose its for_all calls by what the student answered)
+        signature = f"{examples} {strategies!r}"
 
         def live(body: Callable) -> None:
             settings(
@@ -203,10 +206,10 @@ class Context:
         def run(body: Callable) -> None:
             if self.recorder is not None:
                 drawn: list[tuple] = []
-                self.recorder.append(drawn)
+                self.recorder.append((signature, drawn))
                 live(_logging(body, drawn))
                 return
-            recorded = self.bank.examples(self.spec.name, index) if self.bank is not None else None
+            recorded = self.bank.examples(self.spec.name, index, signature) if self.bank is not None else None
             if recorded is None:
                 live(body)
                 return

@@ -38,25 +38,30 @@ from .sandbox.outcomes import CallOutcome
 from .sandbox.values import decode_value
 from .spec import Assignment
 
-FORMAT = 1
+FORMAT = 2
 ENGINE_SOURCES = [Path(__file__), Path(__file__).with_name("checks.py")]
 _MEMORY: dict[str, "ExampleBank"] = {}
 
 
-class ExampleBank:
-    """Recorded examples per check: for each of its for_all calls, the argument tuples
-    in the order hypothesis drew them. A check mapped to None is always run live."""
+Recorded = list[tuple[str, list[tuple]]]  # per for_all of a check: (signature, examples)
 
-    def __init__(self, key: str, checks: dict[str, list[list[tuple]] | None]):
+
+class ExampleBank:
+    """Recorded examples per check: for each of its for_all calls, the strategies'
+    signature and the argument tuples in the order hypothesis drew them. A check
+    mapped to None is always run live."""
+
+    def __init__(self, key: str, checks: dict[str, Recorded | None]):
         self.key = key
         self.checks = checks
 
-    def examples(self, check: str, index: int) -> list[tuple] | None:
-        """The recorded examples of the `index`-th for_all of `check`, or None (run live)."""
+    def examples(self, check: str, index: int, signature: str) -> list[tuple] | None:
+        """The recorded examples of the `index`-th for_all of `check`, if it drew from
+        the strategies `signature` describes; else None (run live)."""
         recorded = self.checks.get(check)
-        if recorded is None or index >= len(recorded):
+        if recorded is None or index >= len(recorded) or recorded[index][0] != signature:
             return None
-        return recorded[index]
+        return recorded[index][1]
 
 
 # -- where banks come from --------------------------------------------------------
@@ -166,10 +171,10 @@ def record_bank(assignment: Assignment, registry: dict[str, RegisteredCheck],
     cannot be stored, is recorded as None: it will run live, as without a bank.
     """
     calls = ReferenceCalls(reference, assignment.library)
-    checks: dict[str, list[list[tuple]] | None] = {}
+    checks: dict[str, Recorded | None] = {}
     for question in assignment.questions:
         for check in question.checks:
-            log: list[list[tuple]] = []
+            log: Recorded = []
             ctx = Context(sandbox=calls, reference=reference, assignment=assignment, check=check,  # type: ignore[arg-type]
                           registered=registry[check.name], broken={}, recorder=log)
             try:
@@ -217,11 +222,12 @@ def _decode(obj: Any) -> Any:
 
 def bank_to_json(bank: ExampleBank) -> dict:
     """The bank as JSON-safe data."""
-    checks = {}
+    checks: dict[str, list | None] = {}
     for name, calls in bank.checks.items():
         try:
-            checks[name] = None if calls is None else [[[_encode(v) for v in example] for example in examples]
-                                                       for examples in calls]
+            checks[name] = None if calls is None else [
+                {"strategies": signature, "examples": [[_encode(v) for v in example] for example in examples]}
+                for signature, examples in calls]
         except Unrecordable:
             checks[name] = None
     return {"format": FORMAT, "key": bank.key, "checks": checks}
@@ -231,10 +237,12 @@ def bank_from_json(data: Any, key: str) -> ExampleBank:
     """Rebuild a bank from `bank_to_json` data; ValueError if it is not one for `key`."""
     if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("key") != key:
         raise ValueError("not a bank for this key")
-    checks: dict[str, list[list[tuple]] | None] = {}
+    checks: dict[str, Recorded | None] = {}
     for name, calls in dict(data["checks"]).items():
         checks[str(name)] = None if calls is None else [
-            [tuple(copy_example(_decode(v)) for v in example) for example in examples] for examples in calls]
+            (str(call["strategies"]),
+             [tuple(copy_example(_decode(v)) for v in example) for example in call["examples"]])
+            for call in calls]
     return ExampleBank(key, checks)
 
 

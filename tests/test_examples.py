@@ -57,8 +57,19 @@ def test_every_check_is_recorded(recorded, assignment):
     names = [c.name for q in assignment.questions for c in q.checks]
     assert sorted(recorded.checks) == sorted(names)
     assert [n for n in names if recorded.checks[n] is None] == []
-    drawn = sum(len(examples_) for calls in recorded.checks.values() for examples_ in calls)
+    drawn = sum(len(examples_) for calls in recorded.checks.values() for _, examples_ in calls)
     assert drawn > 100
+    # signatures must read the same in every process, or no bank would ever be used
+    assert not [s for calls in recorded.checks.values() for s, _ in calls if " at 0x" in s]
+
+
+def test_a_recording_stands_only_for_the_same_strategies():
+    bank = examples.ExampleBank("k", {"c": [("15 (integers(),)", [(1,), (2,)])], "d": None})
+    assert bank.examples("c", 0, "15 (integers(),)") == [(1,), (2,)]
+    assert bank.examples("c", 0, "15 (floats(),)") is None  # the check chose another for_all
+    assert bank.examples("c", 1, "15 (integers(),)") is None
+    assert bank.examples("d", 0, "15 (integers(),)") is None
+    assert bank.examples("e", 0, "15 (integers(),)") is None
 
 
 @pytest.mark.parametrize("path", SUBMISSIONS, ids=lambda p: p.stem)
@@ -77,12 +88,13 @@ def test_bank_survives_the_disk_and_rejects_stale_or_broken_files(recorded, tmp_
     assert again is not None
     for name, calls in recorded.checks.items():
         assert len(again.checks[name]) == len(calls)
-        for mine, theirs in zip(calls, again.checks[name]):
-            assert len(mine) == len(theirs)
+        for (signature, mine), (same, theirs) in zip(calls, again.checks[name]):
+            assert signature == same and len(mine) == len(theirs)
             for a, b in zip(mine, theirs):
                 assert repr(a) == repr(b)
     assert examples.read_bank(path, "another key") is None
-    path.write_text('{"format": 1, "key": "%s", "checks": {"x": [[[{"t": "pickle"}]]]}}' % recorded.key)
+    path.write_text(json.dumps({"format": examples.FORMAT, "key": recorded.key, "checks": {
+        "x": [{"strategies": "s", "examples": [[{"t": "pickle", "data": "..."}]]}]}}))
     assert examples.read_bank(path, recorded.key) is None
     path.write_text("not json")
     assert examples.read_bank(path, recorded.key) is None

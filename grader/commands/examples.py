@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_GRADER_FAILED
     path = bank_path(assignment, bank.key)
     live = sorted(name for name, calls in bank.checks.items() if calls is None)
-    drawn = sum(len(e) for calls in bank.checks.values() if calls for e in calls)
+    drawn = sum(len(examples) for calls in bank.checks.values() if calls for _, examples in calls)
     print(f"{len(bank.checks)} checks, {drawn} examples, in {time.monotonic() - started:.1f} s")
     print(f"bank: {path}" + ("" if path.is_file() else " (not writable: kept in memory only)"))
     if live:
