@@ -105,7 +105,7 @@ class Zygote:
         status_r, status_w = os.pipe()
         try:
             with self.lock:
-                for earlier in self.pending:  # replies come in order: take the earlier ones first
+                for earlier in list(self.pending):  # replies come in order: take the earlier ones first
                     earlier.resolve()
                 if not self.alive():
                     raise ZygoteError("the zygote is not running")
