@@ -170,6 +170,28 @@ def test_forked_and_exec_workers_look_the_same(sandbox_for, monkeypatch, zygote)
     assert (box._spawned is not None) == (zygote == "1")
 
 
+@pytest.mark.parametrize("zygote", ["1", "0"], ids=["zygote", "fresh-interpreter"])
+def test_worker_holds_no_descriptor_of_the_judge_or_zygote(sandbox_for, monkeypatch, zygote):
+    """Only stdio and the worker's own two channel ends, moved above 100."""
+    monkeypatch.setenv("GRADECHECK_ZYGOTE", zygote)
+    box = sandbox_for("""
+        import os
+        def fds(a):
+            found = []
+            for entry in os.listdir("/proc/self/fd"):
+                try:
+                    found.append([int(entry), os.readlink(f"/proc/self/fd/{entry}")])
+                except OSError:
+                    pass  # the listing's own descriptor, closed by now
+            return sorted(found)
+    """)
+    out = box.call("fds", 1)
+    assert out.ok, out.message
+    numbers = [fd for fd, _ in out.value]
+    assert numbers[:3] == [0, 1, 2] and len(numbers) == 5, out.value
+    assert all(fd >= 100 and target.startswith("pipe:") for fd, target in out.value[3:]), out.value
+
+
 def test_a_dead_zygote_is_replaced(sandbox_for):
     from grader.sandbox import spawner
 
