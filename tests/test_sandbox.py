@@ -192,18 +192,20 @@ def test_worker_holds_no_descriptor_of_the_judge_or_zygote(sandbox_for, monkeypa
     assert all(fd >= 100 and target.startswith("pipe:") for fd, target in out.value[3:]), out.value
 
 
-def test_a_dead_zygote_is_replaced(sandbox_for):
+def test_a_dead_zygote_is_replaced_and_its_workers_carry_on(sandbox_for):
     from grader.sandbox import spawner
 
-    first = sandbox_for("def f(a):\n    return a\n")
-    assert first.call("f", 1).value == 1
+    first = sandbox_for("import os\ndef f(a):\n    return [a, os.getpid()]\n")
+    before = first.call("f", 1).value
     zygote = spawner._ZYGOTES[(os.getpid(), "numpy")]
-    first.close()
     zygote.process.kill()
     zygote.process.wait()
+    assert first.call("f", 2).value == [2, before[1]]  # the same worker, still answering
     second = sandbox_for("def f(a):\n    return a + 1\n")
     assert second.call("f", 1).value == 2
     assert spawner._ZYGOTES[(os.getpid(), "numpy")] is not zygote
+    first.close()
+    assert first.process is None
 
 
 def test_huge_results_are_refused_before_they_are_sent(sandbox_for):

@@ -132,7 +132,8 @@ class Sandbox:
             try:
                 zygote = spawner.zygote_for(self.library, base_environment())
                 self._spawned = zygote.spawn(
-                    {**config, "token": self.token, "library": self.library, "module": self.module,
+                    {**config, "token": self.token, "judge_pid": os.getpid(), "library": self.library,
+                     "module": self.module,
                      "file": str(self.student_file),
                      "result_bytes": int(self.limits.result_mb * 2**20)}, fds)
                 return self._spawned
@@ -189,6 +190,8 @@ class Sandbox:
                 where=str(error.get("where", ""))[:2000])
             self.stop()
             return self.import_error
+        if self._spawned is not None:
+            self._spawned._resolved()  # its answer came before the hello: learn the pid now
         self.functions = read_functions(hello.get("functions"))
         self.isolation = str(hello.get("isolation", ""))[:200]
         self._ready = True

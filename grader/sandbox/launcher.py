@@ -27,6 +27,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import select
 import signal
 import sys
 from collections.abc import Callable
@@ -140,7 +141,7 @@ def run_worker(config: dict, isolation: list[str], start: Callable[[dict, list[s
     os._exit(SETUP_FAILED)
 
 
-def supervise(child: int, parent: int, *, whole_tree: bool = True) -> int:
+def supervise(child: int, judge_alive: Callable[[], bool], *, whole_tree: bool = True) -> int:
     """Reap children until `child` exits or the judge goes away; kill the rest; return the status.
 
     With whole_tree false only `child` is killed: it is a PID namespace's
@@ -150,7 +151,7 @@ def supervise(child: int, parent: int, *, whole_tree: bool = True) -> int:
     code = None
     while code is None:
         info = signal.sigtimedwait({signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP}, 0.25)
-        if info is not None and info.si_signo != signal.SIGCHLD or os.getppid() != parent:
+        if info is not None and info.si_signo != signal.SIGCHLD or not judge_alive():
             code = SETUP_FAILED  # asked to stop, or the judge died
             break
         while True:
@@ -175,12 +176,23 @@ def supervise(child: int, parent: int, *, whole_tree: bool = True) -> int:
 
 
 def launch(config: dict, start: Callable[[dict, list[str]], None] = exec_worker,
-           status_fd: int | None = None) -> None:
+           status_fd: int | None = None, judge_fd: int | None = None) -> None:
     """Isolate, fork the worker through `start`, supervise it, exit with its status.
 
-    Never returns. With `status_fd` the status is also written there (one byte).
+    Never returns. With `status_fd` the status is also written there (one
+    byte). The judge is watched through `judge_fd`, a pidfd, when given (a
+    zygote's fork: its parent is the zygote, which may end first), else as
+    this process's parent. Neither descriptor reaches the worker.
     """
-    judge = os.getppid()
+    if judge_fd is not None:
+        def judge_alive() -> bool:  # a pidfd turns readable when its process ends
+            return not select.select([judge_fd], [], [], 0)[0]
+    else:
+        judge = os.getppid()
+
+        def judge_alive() -> bool:
+            return os.getppid() == judge
+    private = [fd for fd in (status_fd, judge_fd) if fd is not None]
     isolation: list[str] = []
     if config.get("namespaces") and os.geteuid() == 0:
         isolation = enter_namespaces()
@@ -195,11 +207,14 @@ def launch(config: dict, start: Callable[[dict, list[str]], None] = exec_worker,
         # stay outside to pass on its status, and take it down if asked to.
         init = os.fork()
         if init:
-            _finish(supervise(init, judge, whole_tree=False), status_fd)
-        if status_fd is not None:
-            os.close(status_fd)
-            status_fd = None
-        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+            _finish(supervise(init, judge_alive, whole_tree=False), status_fd)
+        for fd in private:
+            os.close(fd)
+        private, status_fd = [], None
+        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # the launcher outside watches the judge
+
+        def judge_alive() -> bool:
+            return True
         try:  # a /proc showing only the namespace's processes, in a mount namespace
             # of its own so that the launcher outside keeps reading the real one
             _check(libc.unshare(CLONE_NEWNS), "unshare")
@@ -210,11 +225,11 @@ def launch(config: dict, start: Callable[[dict, list[str]], None] = exec_worker,
         _prctl(PR_SET_CHILD_SUBREAPER, 1)
     worker = os.fork()
     if worker == 0:
-        if status_fd is not None:
-            os.close(status_fd)
+        for fd in private:
+            os.close(fd)
         run_worker(config, isolation, start)
     # As a namespace's init, exiting is enough to end every process in it.
-    _finish(supervise(worker, os.getppid(), whole_tree=not inside), status_fd)
+    _finish(supervise(worker, judge_alive, whole_tree=not inside), status_fd)
 
 
 def _finish(code: int, status_fd: int | None) -> None:

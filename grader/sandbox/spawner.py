@@ -123,6 +123,8 @@ class Zygote:
         return spawned
 
     def _reply(self, timeout: float) -> tuple[dict, list[int]]:
+        if self.socket is None:
+            raise ZygoteError("the zygote is closed")
         ready, _, _ = select.select([self.socket], [], [], timeout)
         if not ready:
             raise ZygoteError(f"the zygote did not answer within {timeout:g} s")
@@ -149,7 +151,10 @@ class Zygote:
         return reply, fds
 
     def close(self) -> None:
-        """Stop the zygote (its launchers notice and end their workers) and tidy up."""
+        """Stop the zygote and tidy up (launchers it forked carry on until their judge ends them)."""
+        with self.lock:
+            for spawned in list(self.pending):  # answers it sent before it ended are still readable
+                spawned.resolve(timeout=0)
         if self.socket is not None:
             self.socket.close()
             self.socket = None  # type: ignore[assignment]
@@ -176,16 +181,17 @@ class Spawned:
         self.returncode: int | None = None
         self.error: ZygoteError | None = None
 
-    def resolve(self) -> None:
+    def resolve(self, timeout: float = REPLY_SECONDS) -> None:
         """Read the zygote's answer to this request, once (callers hold the zygote's lock)."""
         if self.pid or self.error:
             return
         try:
-            reply, fds = self.zygote._reply(REPLY_SECONDS)
+            reply, fds = self.zygote._reply(timeout)
             self.pid, self.pidfd = reply["pid"], fds[0]
         except ZygoteError as exc:
             self.error = exc
-            self.zygote.process.kill()  # out of step with us: never trust it again
+            if self.zygote.process.poll() is None:
+                self.zygote.process.kill()  # out of step with us: never trust it again
         finally:
             if self in self.zygote.pending:
                 self.zygote.pending.remove(self)

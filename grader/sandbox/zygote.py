@@ -78,7 +78,10 @@ def child(config: dict, fds: dict[str, int]) -> None:
                 except OSError:
                     pass
         config["fds"] = fds
-        launcher.launch(config, serve_worker, status_fd=fds["status"])
+        # Watch the judge itself, not this zygote: should the zygote end first,
+        # the workers it forked carry on with the judge that asked for them.
+        judge = os.pidfd_open(int(config["judge_pid"]))
+        launcher.launch(config, serve_worker, status_fd=fds["status"], judge_fd=judge)
     except BaseException as exc:  # noqa: BLE001 - anything here is a failed start
         try:
             os.write(2, f"gradecheck zygote: could not start the worker: {exc}\n".encode())
