@@ -149,7 +149,7 @@ class Sandbox:
         spawned = self._spawned
         if spawned is None:
             return False
-        spawned._resolved()
+        spawned.settle()
         return spawned.error is not None
 
     def ensure_ready(self) -> CallOutcome | None:
@@ -191,7 +191,7 @@ class Sandbox:
             self.stop()
             return self.import_error
         if self._spawned is not None:
-            self._spawned._resolved()  # its answer came before the hello: learn the pid now
+            self._spawned.settle()  # its answer came before the hello: learn the pid now
         self.functions = read_functions(hello.get("functions"))
         self.isolation = str(hello.get("isolation", ""))[:200]
         self._ready = True

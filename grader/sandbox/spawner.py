@@ -196,7 +196,8 @@ class Spawned:
             if self in self.zygote.pending:
                 self.zygote.pending.remove(self)
 
-    def _resolved(self) -> None:
+    def settle(self) -> None:
+        """Learn the launcher's pid (or that the zygote failed), waiting for its answer if needed."""
         with self.zygote.lock:
             self.resolve()
 
@@ -227,7 +228,7 @@ class Spawned:
         """Signal the launcher (nothing happens once it has ended)."""
         if self.returncode is not None:
             return
-        self._resolved()
+        self.settle()
         if self.pidfd < 0:
             return
         try:
@@ -241,7 +242,7 @@ class Spawned:
 
     def kill_group(self) -> None:
         """SIGKILL the launcher's whole process group (its session), if it is still running."""
-        self._resolved()
+        self.settle()
         if self.pid and self.returncode is None and self.poll() is None:
             try:
                 os.killpg(self.pid, signal.SIGKILL)
