@@ -398,6 +398,14 @@ def test_reaper_kills_marked_processes():
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"], env=env,
                              start_new_session=True)
     try:
+        # Popen returns as the exec begins, a moment before the kernel shows
+        # the new environment in /proc: wait for it, then kill.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with open(f"/proc/{child.pid}/environ", "rb") as handle:
+                if token.encode() in handle.read():
+                    break
+            time.sleep(0.01)
         assert reaper.kill_marked_processes("GRADECHECK_TEST_MARK", token) == 1
         assert child.wait(timeout=10) == -signal.SIGKILL
     finally:
