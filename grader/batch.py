@@ -99,7 +99,6 @@ def preload(assignment: Assignment) -> None:
     import torch
 
     from .checks import import_file, load_registry
-
     from .examples import bank_for
 
     torch.set_num_threads(1)

@@ -15,7 +15,7 @@ import inspect
 import sys
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
@@ -25,6 +25,9 @@ from .errors import SpecError
 from .outcome import CheckFailed, Status
 from .sandbox.client import CallOutcome, Sandbox
 from .spec import Assignment, CheckSpec
+
+if TYPE_CHECKING:
+    from .examples import ExampleBank
 
 CheckFunction = Callable[["Context"], None]
 
@@ -150,7 +153,7 @@ class Context:
 
     def __init__(self, *, sandbox: Sandbox, reference: ModuleType, assignment: Assignment,
                  check: CheckSpec, registered: RegisteredCheck, broken: dict[str, CallOutcome],
-                 bank: Any = None, recorder: list | None = None):
+                 bank: ExampleBank | None = None, recorder: list | None = None):
         self.sandbox = sandbox
         self.reference = reference
         self.assignment = assignment
@@ -248,7 +251,6 @@ def _replay(body: Callable, recorded: list[tuple], live: Callable[[Callable], No
         except Exception as failure:  # noqa: BLE001 - whatever hypothesis would have caught
             live(body)
             raise failure
-    return
 
 
 def _seed(name: str) -> int:

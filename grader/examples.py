@@ -118,8 +118,8 @@ def bank_for(assignment: Assignment, registry: dict[str, RegisteredCheck],
         bank = record_bank(assignment, registry, reference, key)
         try:
             write_atomically(path, json.dumps(bank_to_json(bank), separators=(",", ":")))
-        except OSError:
-            pass  # an unwritable cache only costs a recording per process
+        except (OSError, Unrecordable):
+            pass  # an unwritable cache (or an unstorable example) only costs a recording per process
     _MEMORY[key] = bank
     return bank
 
@@ -222,14 +222,9 @@ def _decode(obj: Any) -> Any:
 
 def bank_to_json(bank: ExampleBank) -> dict:
     """The bank as JSON-safe data."""
-    checks: dict[str, list | None] = {}
-    for name, calls in bank.checks.items():
-        try:
-            checks[name] = None if calls is None else [
-                {"strategies": signature, "examples": [[_encode(v) for v in example] for example in examples]}
-                for signature, examples in calls]
-        except Unrecordable:
-            checks[name] = None
+    checks = {name: None if calls is None else [
+        {"strategies": signature, "examples": [[_encode(v) for v in example] for example in examples]}
+        for signature, examples in calls] for name, calls in bank.checks.items()}
     return {"format": FORMAT, "key": bank.key, "checks": checks}
 
 

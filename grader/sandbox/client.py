@@ -133,9 +133,8 @@ class Sandbox:
                 zygote = spawner.zygote_for(self.library, base_environment())
                 self._spawned = zygote.spawn(
                     {**config, "token": self.token, "judge_pid": os.getpid(), "library": self.library,
-                     "module": self.module,
-                     "file": str(self.student_file),
-                     "result_bytes": int(self.limits.result_mb * 2**20)}, fds)
+                     "module": self.module, "file": str(self.student_file),
+                     "result_mb": self.limits.result_mb}, fds)
                 return self._spawned
             except (spawner.ZygoteError, OSError):
                 self.use_zygote = False

@@ -58,7 +58,7 @@ def serve_worker(config: dict, isolation: list[str]) -> None:
         ctypes.CDLL(None).prctl(PR_SET_NAME, ctypes.c_char_p(name.encode()), 0, 0, 0)
     worker.serve(config["fds"]["request"], config["fds"]["response"], library=config["library"],
                  module=config["module"], file=config["file"], isolation=",".join(isolation) or "none",
-                 result_bytes=int(config["result_bytes"]))
+                 result_bytes=int(float(config["result_mb"]) * worker.MiB))
 
 
 def child(config: dict, fds: dict[str, int]) -> None:
