@@ -37,6 +37,8 @@ LAUNCHER = HERE / "launcher.py"
 RUNTIME = [HERE / "worker.py", HERE / "protocol.py"]
 PROJECT = HERE.parent.parent  # the grader's own checkout: reference, checks, tests
 TOKEN_VARIABLE = "GRADECHECK_SANDBOX_TOKEN"
+# The machine's OpenBLAS settings: some machines need them for numpy to start at all.
+PASSED_THROUGH = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
 class Sandbox:
@@ -332,7 +334,7 @@ def base_environment() -> dict[str, str]:
         "MKL_NUM_THREADS": "1",
         "OPENBLAS_NUM_THREADS": "1",
     }
-    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+    for name in PASSED_THROUGH:
         if name in os.environ:
             env[name] = os.environ[name]
     return env
