@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import jail, protocol, spawner
+from . import jail, levels, protocol, spawner, watch
 from .limits import Limits
 from .outcomes import BUDGET_USED, CallOutcome, describe_exit, read_functions, signature_mismatch
 from .output import OutputCollector
@@ -35,6 +35,8 @@ __all__ = ["CallOutcome", "Opaque", "ReturnedArray", "Sandbox", "decode_value", 
 HERE = Path(__file__).resolve().parent
 LAUNCHER = HERE / "launcher.py"
 RUNTIME = [HERE / "worker.py", HERE / "protocol.py"]
+REFUSED = "refused"  # CallOutcome kind: the sandbox is below the course's minimum isolation
+SANDBOX_FAILED = "sandbox"  # CallOutcome kind: the sandbox itself could not start (a grader problem)
 PROJECT = HERE.parent.parent  # the grader's own checkout: reference, checks, tests
 TOKEN_VARIABLE = "GRADECHECK_SANDBOX_TOKEN"
 # The machine's OpenBLAS settings: some machines need them for numpy to start at all.
@@ -49,13 +51,20 @@ class Sandbox:
     (the grader's checkout is always hidden) when the kernel allows hiding.
     `isolate=False` skips the private user and namespaces even as root (the
     plain-user mode, for tests of the clean-up that does not rely on them).
+    `minimum` is the weakest isolation level (grader/sandbox/levels.py) under
+    which student code may run: below it no student code is imported and
+    every call ends as a REFUSED outcome saying why.
     """
 
     def __init__(self, student_file: Path, *, module: str, library: str, limits: Limits,
-                 files: Path | None = None, hide: Sequence[Path] = (), isolate: bool = True):
+                 files: Path | None = None, hide: Sequence[Path] = (), isolate: bool = True,
+                 minimum: str = levels.DEFAULT_MINIMUM):
         self.module = module
         self.library = library
         self.limits = limits
+        self.isolate = isolate
+        self.minimum = minimum
+        levels.rank(minimum)  # ValueError for an unknown level
         self.token = uuid.uuid4().hex
         self.lease = jail.lease_uid() if isolate else None
         self.uid = self.lease.uid if self.lease else None
@@ -68,12 +77,14 @@ class Sandbox:
             raise
         self.student_file = self.work / f"{module}.py"
         self.worker_script = runtime / "worker.py"
-        keep = jail.needed_paths(self.scratch)
+        keep = jail.needed_paths(self.scratch, (library,))
+        temporary = jail.temporary_folders()
+        covered = jail.covers([PROJECT, *hide], keep, temporary)
         self._layout = {
             "keep": keep,
-            "covers": jail.covers([PROJECT, *hide], keep),
-            "temporary": [os.path.realpath(p) for p in jail.TEMPORARY],
-            "writable": [os.path.realpath(self.scratch)],
+            "covers": covered,
+            "temporary": [p for p in covered if p in temporary],
+            "writable": [os.path.realpath(self.work)],
             "reachable": jail.reachable(keep),
         }
         self.process: subprocess.Popen | spawner.Spawned | None = None
@@ -83,6 +94,9 @@ class Sandbox:
         self.import_error: CallOutcome | None = None
         self.functions: dict[str, dict] = {}
         self.isolation = ""
+        self.level = ""
+        self.watcher: watch.Watcher | None = None
+        self._in_call = False
         self.restarts = -1
         self.time_used = 0.0
         self._ready = False
@@ -107,11 +121,16 @@ class Sandbox:
             "worker": [sys.executable, "-s", "-B", str(self.worker_script),
                        "--request-fd", str(request_r), "--response-fd", str(response_w),
                        "--library", self.library, "--module", self.module,
-                       "--file", str(self.student_file), "--result-mb", str(self.limits.result_mb)],
+                       "--file", str(self.student_file), "--result-mb", str(self.limits.result_mb),
+                       "--memory-mb", str(self.limits.memory_mb)],
             "cwd": str(self.work),
             "env": env,
             "uid": self.uid,
-            "namespaces": self.uid is not None,
+            "namespaces": self.isolate,
+            # GRADECHECK_USERNS=0: never try user namespaces (as on kernels that forbid them)
+            "user_namespaces": os.environ.get("GRADECHECK_USERNS", "1").strip() not in ("0", "no", "off"),
+            "scratch_mb": self.limits.scratch_mb,
+            "temporary_mb": 64,
             "rlimits": self.limits.rlimits(),
         }
         try:
@@ -136,7 +155,7 @@ class Sandbox:
                 self._spawned = zygote.spawn(
                     {**config, "token": self.token, "judge_pid": os.getpid(), "library": self.library,
                      "module": self.module, "file": str(self.student_file),
-                     "result_mb": self.limits.result_mb}, fds)
+                     "result_mb": self.limits.result_mb, "memory_mb": self.limits.memory_mb}, fds)
                 return self._spawned
             except (spawner.ZygoteError, OSError):
                 self.use_zygote = False
@@ -154,7 +173,9 @@ class Sandbox:
         return spawned.error is not None
 
     def ensure_ready(self) -> CallOutcome | None:
-        """Wait for the worker's import report; return an outcome if it failed."""
+        """Wait for the worker's reports (sandbox ready, then module imported); return
+        an outcome if either failed. No student code runs before the first report
+        has shown the isolation level to be at least the minimum."""
         if self.import_error is not None:
             return self.import_error
         if self._ready:
@@ -168,12 +189,23 @@ class Sandbox:
             self.start()
         limit = min(self.limits.import_seconds, remaining)
         started = time.monotonic()
-        hello = self._receive(limit, "importing your module")
-        if isinstance(hello, CallOutcome) and self._zygote_failed():
+        loaded = self._receive(limit, "starting the sandbox")
+        if isinstance(loaded, CallOutcome) and self._zygote_failed():
             self.use_zygote = False  # not the submission's fault: start it the ordinary way
             self.stop()
             self.start()
+            loaded = self._receive(limit - (time.monotonic() - started), "starting the sandbox", shown=limit)
+        failure = self._check_loaded(loaded)
+        if failure is not None:
+            self.time_used += time.monotonic() - started
+            self.import_error = failure
+            self.stop()
+            return failure
+        try:
+            protocol.send(self._request_fd, {"op": "import"}, time.monotonic() + 5)
             hello = self._receive(limit - (time.monotonic() - started), "importing your module", shown=limit)
+        except (protocol.ChannelTimeout, OSError):
+            hello = self._crash_outcome()
         self.time_used += time.monotonic() - started
         if isinstance(hello, CallOutcome) and hello.kind == "timeout" and limit < self.limits.import_seconds:
             return CallOutcome("timeout", message=BUDGET_USED)  # not the module's fault alone
@@ -187,19 +219,50 @@ class Sandbox:
         if hello.get("ok") is not True:
             error = hello.get("error") if isinstance(hello.get("error"), dict) else {}
             self.import_error = CallOutcome(
-                "import", message=f"importing your module raised {error.get('type')}: {str(error.get('message'))[:2000]}",
+                "import", message=f"importing your module raised {str(error.get('type'))[:200]}: "
+                                  f"{str(error.get('message'))[:2000]}",
                 where=str(error.get("where", ""))[:2000])
             self.stop()
             return self.import_error
-        if self._spawned is not None:
-            self._spawned.settle()  # its answer came before the hello: learn the pid now
         self.functions = read_functions(hello.get("functions"))
-        self.isolation = str(hello.get("isolation", ""))[:200]
         self._ready = True
+        return None
+
+    def _check_loaded(self, loaded: dict | CallOutcome) -> CallOutcome | None:
+        """Read the worker's first report (written before any student code ran): the
+        isolation reached and the library's footprint; start watching the sandbox."""
+        if isinstance(loaded, CallOutcome) or loaded.get("op") != "loaded":
+            detail = loaded.message if isinstance(loaded, CallOutcome) else "an unexpected first message"
+            output = self.output().strip()[-1500:]
+            return CallOutcome(SANDBOX_FAILED, message=(
+                f"the sandbox could not start ({detail}); no student code ran. This is a problem "
+                f"of the grader's installation, not of the submission." + (f"\n{output}" if output else "")))
+        features = [f for f in str(loaded.get("isolation", "")).split(",") if f and f != "none"][:32]
+        self.isolation = ",".join(features)[:500]
+        self.level = levels.level_of(features)
+        if not levels.at_least(self.level, self.minimum):
+            return CallOutcome(REFUSED, message=(
+                f"the sandbox reached isolation level '{self.level}' ({self.isolation or 'nothing'}), "
+                f"below the minimum '{self.minimum}' this course requires; no student code ran. "
+                "Run the grader where the kernel allows user namespaces or Landlock (or as root), "
+                "or lower the minimum with the `isolation` setting."))
+        if self._spawned is not None:
+            self._spawned.settle()  # learn the launcher's pid
+        launcher = getattr(self.process, "pid", 0)
+        if launcher:
+            footprint = loaded.get("rss") if isinstance(loaded.get("rss"), int) else 0
+            table = watch.process_table()
+            self.watcher = watch.Watcher(
+                launcher, self.limits, footprint=footprint, in_call=lambda: self._in_call,
+                spine=watch.below(table, launcher) | {launcher},
+                scratch=None if "mount" in features else self.work)
+            self.watcher.start()
         return None
 
     def stop(self) -> None:
         """End the worker and every process it started."""
+        if self.watcher is not None:
+            self.watcher.stop()
         process = self.process
         if process is not None:
             try:
@@ -264,6 +327,7 @@ class Sandbox:
         request = {"op": "call", "id": self._next_id, "function": function,
                    "args": [encode_argument(arg, self.library) for arg in args]}
         started = time.monotonic()
+        self._in_call = True
         try:
             protocol.send(self._request_fd, request, started + limit)
         except protocol.ChannelTimeout:
@@ -272,6 +336,8 @@ class Sandbox:
             reply = self._crash_outcome()
         else:
             reply = self._receive(limit - (time.monotonic() - started), f"{function}()", shown=limit)
+        finally:
+            self._in_call = False
         self.time_used += time.monotonic() - started
         if isinstance(reply, CallOutcome):
             return reply
@@ -318,7 +384,10 @@ class Sandbox:
                 code = self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 code = None
+        reason = self.watcher.reason if self.watcher is not None else None
         self.stop()
+        if reason:
+            return CallOutcome("crash", message=f"the sandbox was stopped: {reason}")
         return CallOutcome("crash", message=describe_exit(code))
 
 

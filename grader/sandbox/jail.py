@@ -14,6 +14,7 @@ launcher's subreaper and the environment marker alone.
 from __future__ import annotations
 
 import fcntl
+import importlib.util
 import os
 import pwd
 import random
@@ -169,19 +170,53 @@ def _copy_support(folder: Path, work: Path, *, skip: Path) -> None:
             shutil.copyfile(source, work / relative / name)
 
 
-def needed_paths(scratch: Path) -> list[str]:
-    """Folders the worker must see: the interpreter, its libraries, the scratch folder."""
+def needed_paths(scratch: Path, libraries: tuple[str, ...] = ("numpy",)) -> list[str]:
+    """Folders the worker must see: the interpreter, its libraries (wherever the
+    array libraries were installed from), the scratch folder."""
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
              os.path.dirname(os.path.realpath(sys.executable)), str(scratch)}
     paths.update(site.getsitepackages())
+    for name in {"numpy", *libraries}:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        if spec is not None and spec.origin:  # .../site-packages/NAME/__init__.py
+            paths.add(os.path.dirname(os.path.dirname(spec.origin)))
     paths = {os.path.realpath(p) for p in paths if p and os.path.isdir(p)}
     return _outermost(paths)
 
 
-def covers(hide: list[Path], needed: list[str]) -> list[str]:
+def temporary_folders() -> list[str]:
+    """Folders anyone may write to: /tmp and friends, and every world-writable folder
+    two levels into /run, /var and /dev (/run/lock, /var/crash...). Each is covered
+    with a private, size-limited tmpfs that disappears with the sandbox."""
+    found = {os.path.realpath(p) for p in TEMPORARY if os.path.isdir(p)}
+    for top in ("/run", "/var", "/dev"):
+        for depth_one in _subfolders(top):
+            for folder in [depth_one, *_subfolders(depth_one)]:
+                try:
+                    info = os.stat(folder, follow_symlinks=False)
+                except OSError:
+                    continue
+                if stat.S_ISDIR(info.st_mode) and info.st_mode & stat.S_IWOTH:
+                    found.add(folder)
+    return sorted(found)
+
+
+def _subfolders(folder: str) -> list[str]:
+    try:
+        with os.scandir(folder) as entries:
+            return [e.path for e in entries if e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return []
+
+
+def covers(hide: list[Path], needed: list[str], temporary: list[str] = ()) -> list[str]:
     """Folders to cover with an empty mount: secrets, homes, temporary folders, and
     the closed ancestors of needed folders (re-exposed one by one by the launcher)."""
-    wanted = {os.path.realpath(p) for p in [*hide, *PRIVATE, *TEMPORARY] if os.path.isdir(p)}
+    temporary = list(temporary) or [os.path.realpath(p) for p in TEMPORARY]
+    wanted = {os.path.realpath(p) for p in [*hide, *PRIVATE, *temporary] if os.path.isdir(p)}
     # Every other top-level folder too (/work, /autograder, /srv...): other
     # checkouts of the course material may sit anywhere outside the system.
     for entry in os.listdir("/"):
@@ -198,7 +233,7 @@ def covers(hide: list[Path], needed: list[str]) -> list[str]:
                     break
             except OSError:
                 break
-    allowed = {p for p in wanted if p in TEMPORARY or not _inside_system(p)}
+    allowed = {p for p in wanted if p in temporary or not _inside_system(p)}
     return _outermost(allowed)
 
 

@@ -21,10 +21,12 @@ class Limits:
     call_seconds: float = 10.0       # wall time of one call to a student function
     import_seconds: float = 60.0     # wall time to import the student's module
     total_seconds: float = 300.0     # wall time of all imports and calls of one submission
-    memory_mb: int = 2048            # address space of each process of the submission
+    memory_mb: int = 2048            # memory of the whole submission, on top of the array library's
+    scratch_mb: int = 256            # the student's folder (a tmpfs where namespaces allow)
+    cpu_share: float = 1.0           # cores the whole submission may keep busy
     output_kb: int = 64              # student output kept (head and tail each)
     result_mb: float = 16            # arrays one call may return (the judge decodes them)
-    max_processes: int = 64          # processes and threads of the submission (its own user)
+    max_processes: int = 64          # processes and threads of the whole submission
     max_restarts: int = 20           # worker restarts after crashes or timeouts
     file_mb: int = 64                # largest file the submission may write
     open_files: int = 256            # file descriptors per process
@@ -34,11 +36,12 @@ class Limits:
 
         RLIMIT_CPU is a backstop for processes that escape every other
         clean-up: none may burn more CPU than the whole submission's budget.
+        The address space is limited by the worker itself once the array
+        library is loaded (its footprint plus memory_mb), and the judge
+        watches the whole submission's memory, processes and CPU.
         """
-        memory = int(self.memory_mb) * MiB
         cpu = int(self.total_seconds + self.import_seconds) + 30
         return {
-            "RLIMIT_AS": (memory, memory),
             "RLIMIT_CORE": (0, 0),
             "RLIMIT_FSIZE": (int(self.file_mb) * MiB, int(self.file_mb) * MiB),
             "RLIMIT_NOFILE": (int(self.open_files), int(self.open_files)),

@@ -20,6 +20,7 @@ import importlib.util
 import inspect
 import os
 import random
+import resource
 import sys
 import traceback
 
@@ -199,14 +200,33 @@ class Worker:
 
 
 def serve(request_fd: int, response_fd: int, *, library: str, module: str, file: str,
-          isolation: str, result_bytes: int) -> None:
-    """Import the student's module, report it, then answer calls until told to stop. Never returns."""
+          isolation: str, result_bytes: int, memory_mb: float = 0) -> None:
+    """Load the array library, report, wait for the judge's go, import the student's
+    module, report it, then answer calls until told to stop. Never returns.
+
+    The first report ("loaded") is sent before any student code exists in the
+    process, so what it says (the isolation reached, the library's own memory
+    footprint) is the launcher's word, not the student's.
+    """
     request_fd, response_fd = _private_fd(request_fd), _private_fd(response_fd)
     send, receive = protocol.send, protocol.receive
 
     worker = Worker(library, file, result_bytes)
+    footprint = _memory()
+    if memory_mb > 0:  # the student's allowance on top of what the library itself reserved
+        limit = footprint["vm"] + int(memory_mb * MiB)
+        try:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        except (ValueError, OSError):
+            pass
+    send(response_fd, {"op": "loaded", "isolation": isolation, "rss": footprint["rss"], "vm": footprint["vm"]})
+    try:
+        go = receive(request_fd)
+    except EOFError:
+        os._exit(0)
+    if go.get("op") != "import":
+        os._exit(0)
     hello = worker.import_student(module)
-    hello["isolation"] = isolation
     _flush()
     send(response_fd, hello)
     while True:
@@ -226,6 +246,20 @@ def serve(request_fd: int, response_fd: int, *, library: str, module: str, file:
     os._exit(0)
 
 
+def _memory() -> dict[str, int]:
+    """This process's resident and virtual size in bytes (0 when /proc cannot tell)."""
+    found = {"rss": 0, "vm": 0}
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as handle:
+            for line in handle:
+                key, _, value = line.partition(":")
+                if key in ("VmRSS", "VmSize"):
+                    found["rss" if key == "VmRSS" else "vm"] = int(value.split()[0]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--request-fd", type=int, required=True)
@@ -235,9 +269,11 @@ def main() -> None:
     parser.add_argument("--file", required=True)
     parser.add_argument("--isolation", default="none")
     parser.add_argument("--result-mb", type=float, default=16)
+    parser.add_argument("--memory-mb", type=float, default=0)
     options = parser.parse_args()
     serve(options.request_fd, options.response_fd, library=options.library, module=options.module,
-          file=options.file, isolation=options.isolation, result_bytes=int(options.result_mb * MiB))
+          file=options.file, isolation=options.isolation, result_bytes=int(options.result_mb * MiB),
+          memory_mb=options.memory_mb)
 
 
 def _flush() -> None:

@@ -58,7 +58,8 @@ def serve_worker(config: dict, isolation: list[str]) -> None:
         ctypes.CDLL(None).prctl(PR_SET_NAME, ctypes.c_char_p(name.encode()), 0, 0, 0)
     worker.serve(config["fds"]["request"], config["fds"]["response"], library=config["library"],
                  module=config["module"], file=config["file"], isolation=",".join(isolation) or "none",
-                 result_bytes=int(float(config["result_mb"]) * worker.MiB))
+                 result_bytes=int(float(config["result_mb"]) * worker.MiB),
+                 memory_mb=float(config.get("memory_mb", 0)))
 
 
 def child(config: dict, fds: dict[str, int]) -> None:
@@ -130,6 +131,7 @@ def main() -> None:
     parser.add_argument("--library", choices=["torch", "numpy"], required=True)
     options = parser.parse_args()
     judge = os.getppid()
+    ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: sandboxes may not read this process
     control = socket.socket(fileno=options.socket)
     preload(options.library)
     # Everything is loaded: the copies of the scripts are no longer needed.
