@@ -15,3 +15,12 @@ class SpecError(GraderError):
 
 class SubmissionError(GraderError):
     """The submission path cannot be read as a submission of this assignment."""
+
+
+class SandboxError(GraderError):
+    """The sandbox could not start, or reached less isolation than the course requires:
+    no student code ran, and the staff (not the student) must act."""
+
+    def __init__(self, message: str, level: str = ""):
+        self.level = level
+        super().__init__(message)

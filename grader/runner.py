@@ -8,11 +8,11 @@ from pathlib import Path
 from hypothesis.errors import Flaky, HypothesisException
 
 from .checks import Context, RegisteredCheck, import_file, load_registry
-from .errors import SubmissionError
+from .errors import SandboxError, SubmissionError
 from .examples import bank_for
 from .outcome import CheckFailed, Status
 from .results import CheckResult, Report
-from .sandbox.client import CallOutcome, Sandbox
+from .sandbox.client import REFUSED, SANDBOX_FAILED, CallOutcome, Sandbox
 from .scoring import score_question
 from .spec import Assignment, CheckSpec
 from .submission import prepare
@@ -24,14 +24,18 @@ def selected(check: CheckSpec, visibility: str) -> bool:
 
 
 def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
-          use_bank: bool = True) -> Report:
+          use_bank: bool = True, minimum: str | None = None) -> Report:
     """Grade `submission` against `assignment`; student failures never raise.
 
     `use_bank` replays the examples hypothesis drew against the reference
     (grader.examples); the grade is the same without, only slower.
 
+    `minimum` overrides the assignment's minimum isolation level.
+
     Raises SubmissionError only when the path does not exist at all; a
     submission that exists but cannot be used scores zero with the reason.
+    Raises SandboxError when the sandbox could not start or is below the
+    minimum isolation (before any student code ran).
     """
     started = time.monotonic()
     try:
@@ -43,7 +47,8 @@ def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
     sandbox = Sandbox(prepared.student_file, module=assignment.module,
                       library=assignment.library, limits=assignment.limits, files=prepared.folder,
                       hide=(assignment.folder, assignment.reference.parent,
-                            assignment.checks_module.parent, Path(submission).resolve().parent))
+                            assignment.checks_module.parent, Path(submission).resolve().parent),
+                      minimum=minimum or assignment.isolation)
     try:
         sandbox.start()  # the worker imports torch while the judge loads its checks
         registry = load_registry(assignment)
@@ -52,6 +57,8 @@ def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
         broken: dict[str, CallOutcome] = {}
         questions = []
         import_failure = sandbox.ensure_ready()
+        if import_failure is not None and import_failure.kind in (REFUSED, SANDBOX_FAILED):
+            raise SandboxError(import_failure.message, level=sandbox.level)
         for question in assignment.questions:
             results = []
             for check in question.checks:
@@ -70,8 +77,11 @@ def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
     finally:
         sandbox.close()
         prepared.cleanup()
-    return Report(assignment.name, str(submission), questions, output=sandbox.output(),
-                  seconds=time.monotonic() - started, notes=notes)
+    report = Report(assignment.name, str(submission), questions, output=sandbox.output(),
+                    seconds=time.monotonic() - started, notes=notes)
+    report.isolation = {"level": sandbox.level, "minimum": sandbox.minimum,
+                        "features": [f for f in sandbox.isolation.split(",") if f]}
+    return report
 
 
 def run_check(check: CheckSpec, registered: RegisteredCheck, **context: object) -> CheckResult:

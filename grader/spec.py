@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from .errors import SpecError
+from .sandbox import levels
 from .sandbox.limits import Limits
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +66,7 @@ class Assignment:
     limits: Limits
     max_examples: int = 25
     notebook_mode: str = "definitions"
+    isolation: str = levels.DEFAULT_MINIMUM  # the weakest sandbox student code may run in
     extra: dict[str, Any] = field(default_factory=dict)
 
     def question(self, name: str) -> Question:
@@ -137,7 +139,7 @@ def load(assignment: str | Path) -> Assignment:
     top = _Reader(file, data, "")
     top.unknown({"name", "title", "library", "student_file", "module", "reference", "checks",
                  "total_points", "functions", "questions", "limits", "hypothesis", "notebook",
-                 "extra"})
+                 "isolation", "extra"})
     name = top.get("name", str)
     if name != folder.name:
         top.fail("name", f"is {name!r} but the folder is {folder.name!r}")
@@ -172,12 +174,15 @@ def load(assignment: str | Path) -> Assignment:
     mode = notebook.get("run", str, "definitions")
     if mode not in ("definitions", "all"):
         notebook.fail("run", f"must be definitions or all, got {mode!r}")
+    isolation = top.get("isolation", str, levels.DEFAULT_MINIMUM)
+    if isolation not in levels.LEVELS:
+        top.fail("isolation", f"must be one of {', '.join(reversed(levels.LEVELS))}, got {isolation!r}")
     return Assignment(
         name=name, title=top.get("title", str, name), folder=folder, library=library,
         student_file=student_file, module=module, reference=reference,
         checks_module=checks_module, total_points=total, functions=functions,
         questions=questions, limits=limits, max_examples=max_examples, notebook_mode=mode,
-        extra=top.get("extra", dict, {}),
+        isolation=isolation, extra=top.get("extra", dict, {}),
     )
 
 

@@ -11,6 +11,7 @@ submission running and no file in the scratch folder.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
@@ -49,7 +50,8 @@ class Sandbox:
     `files` is the student's submission folder, whose other files are copied
     beside the student file; `hide` lists folders the worker must not see
     (the grader's checkout is always hidden) when the kernel allows hiding.
-    `isolate=False` skips the private user and namespaces even as root (the
+    `isolate=False` skips every namespace, root's and a user namespace's
+    (Landlock, seccomp and, as root, the private uid still apply: the
     plain-user mode, for tests of the clean-up that does not rely on them).
     `minimum` is the weakest isolation level (grader/sandbox/levels.py) under
     which student code may run: below it no student code is imported and
@@ -59,6 +61,7 @@ class Sandbox:
     def __init__(self, student_file: Path, *, module: str, library: str, limits: Limits,
                  files: Path | None = None, hide: Sequence[Path] = (), isolate: bool = True,
                  minimum: str = levels.DEFAULT_MINIMUM):
+        _judge_not_dumpable()
         self.module = module
         self.library = library
         self.limits = limits
@@ -128,7 +131,7 @@ class Sandbox:
             "uid": self.uid,
             "namespaces": self.isolate,
             # GRADECHECK_USERNS=0: never try user namespaces (as on kernels that forbid them)
-            "user_namespaces": os.environ.get("GRADECHECK_USERNS", "1").strip() not in ("0", "no", "off"),
+            "user_namespaces": self.isolate and os.environ.get("GRADECHECK_USERNS", "1").strip() not in ("0", "no", "off"),
             "scratch_mb": self.limits.scratch_mb,
             "temporary_mb": 64,
             "rlimits": self.limits.rlimits(),
@@ -389,6 +392,16 @@ class Sandbox:
         if reason:
             return CallOutcome("crash", message=f"the sandbox was stopped: {reason}")
         return CallOutcome("crash", message=describe_exit(code))
+
+
+def _judge_not_dumpable() -> None:
+    """Make this (the judge's) process undumpable: a process of the same uid (student
+    code, where no private uid exists) can then neither ptrace it nor open its
+    /proc entries (environ, fd, cwd, mem)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
+    except (OSError, AttributeError):
+        pass
 
 
 def base_environment() -> dict[str, str]:

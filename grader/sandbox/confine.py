@@ -8,7 +8,8 @@ student code in before it runs:
   denies every TCP bind/connect and keeps signals and abstract unix sockets
   inside the sandbox, as far as the kernel's Landlock ABI allows; since
   ABI 1, Landlock also refuses ptrace-like access (/proc/PID/environ, fd, cwd,
-  mem...) to any process outside the sandbox.
+  mem...) to any process outside the sandbox (see apply_landlock for the
+  gaps).
 * `apply_seccomp` refuses the system calls that reach other processes, the
   kernel's keyrings, BPF, mounts and namespaces, and non-unix sockets.
 
@@ -25,8 +26,8 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-import platform
 import stat
+import sys
 from collections.abc import Iterable
 
 __all__ = ["landlock_abi", "apply_landlock", "apply_seccomp"]
@@ -104,7 +105,7 @@ def _check(result: int, what: str) -> int:
 def landlock_abi() -> int:
     """The kernel's Landlock ABI version, 0 when Landlock is unavailable (never raises)."""
     try:
-        if _libc is None or platform.system() != "Linux":
+        if _libc is None or not sys.platform.startswith("linux"):
             return 0
         version = _syscall(ctypes.c_long(_NR_LANDLOCK_CREATE_RULESET), ctypes.c_void_p(None),
                            ctypes.c_size_t(0), ctypes.c_uint32(_LANDLOCK_CREATE_RULESET_VERSION))
@@ -163,9 +164,17 @@ def apply_landlock(read: Iterable[str | os.PathLike[str]],
     applied, e.g. ["landlock-fs", "landlock-tcp", "landlock-scope"]. Raises OSError if Landlock is
     unavailable or a syscall fails.
 
-    Paths this uid cannot even reach (EACCES on a parent) are skipped like missing ones. Landlock
-    also denies, at every ABI, ptrace and ptrace-like /proc access to processes outside the
-    sandbox. A path in both lists gets the union of the rights."""
+    Paths this uid cannot even reach (EACCES on a parent) are skipped like missing ones. A path in
+    both lists gets the union of the rights. Landlock also denies, at every ABI, ptrace and the
+    ptrace-gated /proc files (environ, maps, mem, cwd, root, fd/N...) of processes outside the
+    sandbox.
+
+    What it does NOT cover (measured on 6.18, ABI 7): a caller still holding CAP_PERFMON or
+    CAP_SYS_ADMIN keeps reading other processes' /proc/PID/environ, maps and auxv (the kernel's
+    mm_access() lets perfmon_capable() tasks past the ptrace check), so never confine a
+    privileged process and rely on this; /proc/PID/cmdline, status and the fd/ listing of every
+    process stay readable when /proc is in `read`; connecting to a *pathname* unix socket is not
+    a filesystem access Landlock checks, wherever the socket lives; UDP is not covered."""
     abi = landlock_abi()
     if abi <= 0:
         raise OSError(errno.EOPNOTSUPP, "Landlock is not available on this kernel")
@@ -254,13 +263,17 @@ _DENIED_COMMON = {
 }
 
 
+def _uname_machine() -> str:
+    return os.uname().machine
+
+
 def _machine() -> str:
     """'x86_64' or 'aarch64' for a 64-bit process on those, else raise OSError."""
-    machine = platform.machine().lower()
+    machine = _uname_machine().lower()
     machine = {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
-    if machine not in _ARCHES or ctypes.sizeof(ctypes.c_void_p) != 8:
-        raise OSError(errno.EOPNOTSUPP,
-                      f"seccomp filter not available for {machine} ({8 * ctypes.sizeof(ctypes.c_void_p)}-bit)")
+    bits = 8 * ctypes.sizeof(ctypes.c_void_p)
+    if machine not in _ARCHES or bits != 64:
+        raise OSError(errno.EOPNOTSUPP, f"no seccomp filter for {machine} ({bits}-bit)")
     return machine
 
 

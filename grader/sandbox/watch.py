@@ -170,7 +170,7 @@ class Watcher(threading.Thread):
         (then, spent), latest = self._cpu[0], self._cpu[-1][1]
         if now - then >= CPU_WINDOW * 0.9:
             cores = (latest - spent) / (now - then)
-            if cores > self.limits.cpu_share + 0.75:
+            if cores > self.limits.cpu_share + 0.3:
                 return (f"your code kept {cores:.1f} cores busy with {len(rows)} processes; "
                         f"a submission may use {self.limits.cpu_share:g}")
         return None
