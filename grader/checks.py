@@ -21,6 +21,7 @@ import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis.errors import UnsatisfiedAssumption
 
+from .compare import judge_at
 from .errors import SpecError
 from .outcome import CheckFailed, Status
 from .sandbox.client import CallOutcome, Sandbox
@@ -163,6 +164,7 @@ class Context:
         self.bank = bank
         self.recorder = recorder
         self.rng = np.random.default_rng(_seed(check.name))
+        judge_at(assignment.judged_dtype)
         self.mutated: dict[str, list[int]] = {}
         self._for_alls = 0
 

@@ -7,6 +7,7 @@ and, for arrays, the worst entries and a diagnosis where one fits.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any, Sequence
 
 import numpy as np
@@ -17,6 +18,23 @@ from .sandbox.client import Opaque
 # Relative tolerance by the least precise dtype involved (inputs or result).
 TOLERANCE = {"float16": 5e-3, "bfloat16": 2e-2, "float32": 1e-4, "float64": 1e-7}
 PRECISION_ORDER = ["bfloat16", "float16", "float32", "float64"]
+
+
+# The dtype results are judged at (the assignment's `dtype`), whatever the student returns:
+# returning float16 must not buy float16's looser tolerance.
+_JUDGED_AT: ContextVar[str] = ContextVar("judged_at", default="float32")
+
+
+def judge_at(dtype: str) -> None:
+    """Judge every later comparison of this context at `dtype`'s tolerance (or stricter inputs')."""
+    if dtype not in TOLERANCE:
+        raise ValueError(f"cannot judge at {dtype!r}: one of {', '.join(TOLERANCE)}")
+    _JUDGED_AT.set(dtype)
+
+
+def judged_dtype() -> str:
+    """The dtype comparisons are judged at (see `judge_at`)."""
+    return _JUDGED_AT.get()
 
 
 def tolerance_for(*dtypes: Any) -> float:
@@ -127,13 +145,13 @@ def assert_close(got: Any, expected: np.ndarray, *, what: str, inputs: str = "",
     where `scale` defaults to the root-mean-square of `expected` (so entries
     near zero are judged against the size of the whole result). `rtol`
     defaults to the tolerance of the least precise dtype among the inputs and
-    the returned value.
+    the assignment's judged dtype (`judge_at`), never the returned value's:
+    a float16 result is held to the float32 tolerance of a float32 lab.
     """
     expected = np.asarray(expected, dtype=np.float64)
-    returned_dtype = got.dtype if isinstance(got, np.ndarray) else None
     array = as_array(got, expected.shape, what=what, scalar_ok=scalar_ok)
     if rtol is None:
-        rtol = tolerance_for(returned_dtype, *input_dtypes)
+        rtol = tolerance_for(judged_dtype(), *input_dtypes)
     if scale is None:
         scale = float(np.sqrt(np.mean(expected**2))) if expected.size else 0.0
     scale = max(scale, 1e-12)

@@ -67,6 +67,7 @@ class Assignment:
     max_examples: int = 25
     notebook_mode: str = "definitions"
     isolation: str = levels.DEFAULT_MINIMUM  # the weakest sandbox student code may run in
+    judged_dtype: str = "float32"  # results are judged at this dtype's tolerance, whatever they are
     extra: dict[str, Any] = field(default_factory=dict)
 
     def question(self, name: str) -> Question:
@@ -139,7 +140,7 @@ def load(assignment: str | Path) -> Assignment:
     top = _Reader(file, data, "")
     top.unknown({"name", "title", "library", "student_file", "module", "reference", "checks",
                  "total_points", "functions", "questions", "limits", "hypothesis", "notebook",
-                 "isolation", "extra"})
+                 "isolation", "dtype", "extra"})
     name = top.get("name", str)
     if name != folder.name:
         top.fail("name", f"is {name!r} but the folder is {folder.name!r}")
@@ -174,6 +175,9 @@ def load(assignment: str | Path) -> Assignment:
     mode = notebook.get("run", str, "definitions")
     if mode not in ("definitions", "all"):
         notebook.fail("run", f"must be definitions or all, got {mode!r}")
+    judged = top.get("dtype", str, "float32")
+    if judged not in ("float16", "bfloat16", "float32", "float64"):
+        top.fail("dtype", f"must be float16, bfloat16, float32 or float64, got {judged!r}")
     isolation = top.get("isolation", str, levels.DEFAULT_MINIMUM)
     if isolation not in levels.LEVELS:
         top.fail("isolation", f"must be one of {', '.join(reversed(levels.LEVELS))}, got {isolation!r}")
@@ -182,7 +186,7 @@ def load(assignment: str | Path) -> Assignment:
         student_file=student_file, module=module, reference=reference,
         checks_module=checks_module, total_points=total, functions=functions,
         questions=questions, limits=limits, max_examples=max_examples, notebook_mode=mode,
-        isolation=isolation, extra=top.get("extra", dict, {}),
+        isolation=isolation, judged_dtype=judged, extra=top.get("extra", dict, {}),
     )
 
 

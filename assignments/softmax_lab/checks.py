@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from grader.checks import Context, Registry
-from grader.compare import as_array, assert_close, describe, diagnose, relative_error, tolerance_for
+from grader.compare import (as_array, assert_close, describe, diagnose, judged_dtype, relative_error,
+                            tolerance_for)
 from grader.contract import ONE_VALUE_SHAPES, expect_array, expect_untouched
 from grader.gradcheck import central_differences, mismatches, sampled_check
 from grader.outcome import CheckFailed
@@ -245,7 +246,7 @@ def expect_numerical(got, f_batch, x, ctx: Context, *, what: str, inputs: str) -
     coordinates say where, and feed the diagnosis (sign, factor...).
     """
     analytic = as_array(got, x.shape, what=f"the returned {what}")
-    rtol = tolerance_for(getattr(got, "dtype", None), F32)
+    rtol = tolerance_for(judged_dtype(), F32)
     probes = sampled_check(f_batch, x, analytic, rng=ctx.rng, name=what)
     bad = mismatches(probes, rtol)
     if not bad:
