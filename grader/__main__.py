@@ -10,10 +10,11 @@ code = main()
 # The work is done and written. Skip the interpreter's teardown, which with
 # torch loaded costs about a third of a second per run, but first flush the
 # streams and run the exit handlers (they stop the zygote).
-try:
-    sys.stdout.flush()
-    sys.stderr.flush()
-except (OSError, ValueError):
-    code = code or 1
+for stream in (sys.stdout, sys.stderr):
+    try:
+        if stream is not None:
+            stream.flush()
+    except (OSError, ValueError):
+        code = code or 1
 atexit._run_exitfuncs()
 os._exit(code)

@@ -10,15 +10,25 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import sys
 
 from . import commands
 
 
 def discover() -> dict[str, object]:
-    """Every subcommand module under grader/commands, keyed by its NAME."""
+    """Every subcommand module under grader/commands, keyed by its NAME.
+
+    A module that fails to import is left out with a warning on stderr, so
+    one broken subcommand cannot stop `grade` from emitting its report.
+    """
     found = {}
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
-        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        try:
+            module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        except Exception as exc:  # noqa: BLE001
+            print(f"warning: the {info.name} command is unavailable ({type(exc).__name__}: {exc})",
+                  file=sys.stderr)
+            continue
         if hasattr(module, "NAME") and hasattr(module, "run"):
             found[module.NAME] = module
     return found

@@ -11,7 +11,9 @@ and math calls), each import and assignment guarded so that a missing file
 or package does not sink the import. Training loops, plots and downloads do
 not run. With ``notebook: {run: all}`` in assignment.yaml every code cell
 runs in order, a failing cell reported in the output without stopping the
-others. A cell that is not valid Python is left out with a note.
+others. A cell that is not valid Python is left out with a note, and so is a
+cell Python cannot parse at all (nested too deeply, too large, a NUL byte).
+A notebook over MAX_NOTEBOOK_BYTES is refused before it is read.
 """
 
 from __future__ import annotations
@@ -24,7 +26,13 @@ from pathlib import Path
 import nbformat
 
 from .errors import SubmissionError
+from .text import clean_name
 
+MAX_NOTEBOOK_BYTES = 20 * 2**20
+# What ast.parse (or a walk over its tree) raises for a cell it cannot take
+# besides SyntaxError: RecursionError or MemoryError for deep nesting, ValueError
+# for a NUL byte (before Python 3.12).
+UNPARSABLE = (RecursionError, MemoryError, ValueError)
 PYTHON_CELL_MAGICS = {"time", "timeit", "capture", "prun"}
 IPYTHON_LINE = re.compile(r"^\s*(%|!|\?)|^\s*[\w.\[\], ]+=\s*[%!]|^\s*[\w.]+\?\??\s*(#.*)?$")
 SAFE_MODULES = ("numpy", "torch", "math")
@@ -43,32 +51,46 @@ UNSAFE_ATTRIBUTES = {
 
 def _read(path: Path) -> list[dict]:
     """The notebook's cells as dicts; SubmissionError saying clearly what is wrong."""
+    name = clean_name(path.name)
+    size = path.stat().st_size
+    if size > MAX_NOTEBOOK_BYTES:
+        raise SubmissionError(f"{name} is {size / 2**20:.1f} MB, more than the {MAX_NOTEBOOK_BYTES // 2**20} MB "
+                              "a notebook may be; clear its outputs (Kernel > Restart & Clear Output), "
+                              "save it and submit it again")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise SubmissionError(f"{path.name} is not a Jupyter notebook: it is not text "
+        raise SubmissionError(f"{name} is not a Jupyter notebook: it is not text "
                               "(download it from Jupyter with File > Download as .ipynb)") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise SubmissionError(f"{path.name} is not a readable Jupyter notebook: it is not valid JSON "
+        raise SubmissionError(f"{name} is not a readable Jupyter notebook: it is not valid JSON "
                               f"({exc.msg} at line {exc.lineno}, column {exc.colno}); was it saved "
                               "completely? Download it again from Jupyter (File > Download).") from None
+    except (RecursionError, MemoryError):
+        raise SubmissionError(f"{name} is not a readable Jupyter notebook: its JSON is nested too deeply "
+                              "to read; download it again from Jupyter (File > Download).") from None
+    except ValueError as exc:  # e.g. an integer literal too long to convert
+        raise SubmissionError(f"{name} is not a readable Jupyter notebook ({clean_name(exc, 200)}); "
+                              "download it again from Jupyter (File > Download).") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells", data.get("worksheets")), list):
-        raise SubmissionError(f"{path.name} is JSON but not a Jupyter notebook (it has no cells)")
+        raise SubmissionError(f"{name} is JSON but not a Jupyter notebook (it has no cells)")
     try:
         return [dict(cell) for cell in nbformat.reads(text, as_version=4).cells]
     except Exception:  # noqa: BLE001 - nbformat raises many types; fall back to a lenient read
         cells = data.get("cells")
         if not isinstance(cells, list):
-            raise SubmissionError(f"{path.name} is an old or damaged notebook that could not be read; "
+            raise SubmissionError(f"{name} is an old or damaged notebook that could not be read; "
                                   "open it in Jupyter and save it again") from None
         return [c for c in cells if isinstance(c, dict)]
 
 
 def _cell_source(cell: dict) -> str:
     source = cell.get("source", "")
-    return "".join(source) if isinstance(source, list) else str(source)
+    if isinstance(source, list):  # a damaged notebook read leniently may hold anything here
+        return "".join(line for line in source if isinstance(line, str))
+    return source if isinstance(source, str) else ""
 
 
 def strip_ipython(source: str) -> tuple[str | None, int]:
@@ -87,7 +109,7 @@ def strip_ipython(source: str) -> tuple[str | None, int]:
         ast.parse(source)
         return source, dropped  # plain Python: leave even its strings alone
     except SyntaxError:
-        pass
+        pass  # perhaps IPython syntax: drop it below (what Python cannot parse at all propagates)
     kept = []
     for line in lines:
         if IPYTHON_LINE.match(line):
@@ -166,7 +188,11 @@ def _definitions_only(source: str, roots: set[str]) -> tuple[str, int]:
     for node in tree.body:
         if isinstance(node, ast.Pass):  # what is left of a dropped magic
             continue
-        if not _defines(node, roots):
+        try:
+            defines = _defines(node, roots)
+        except RecursionError:  # an expression too deep to judge: it does not run
+            defines = False
+        if not defines:
             skipped += 1
             continue
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.Try)):
@@ -200,6 +226,14 @@ def _run_all(cells: list[tuple[int, str]]) -> str:
     )
 
 
+def _unparsable(exc: BaseException) -> str:
+    """Why Python could not parse a cell, in words a student can act on."""
+    if isinstance(exc, ValueError):
+        return f"Python cannot parse it ({clean_name(exc, 120)}); remove the stray character"
+    return ("it is too deeply nested (or too large) for Python to parse; split the deeply nested "
+            "expression into several statements")
+
+
 def notebook_to_source(path: Path, *, run_all: bool = False) -> tuple[str, list[str]]:
     """Return (python source, notes for the report); SubmissionError if unreadable."""
     cells = [c for c in _read(path) if c.get("cell_type") == "code"]
@@ -207,29 +241,34 @@ def notebook_to_source(path: Path, *, run_all: bool = False) -> tuple[str, list[
     kept: list[tuple[int, str]] = []
     roots: set[str] = set()
     ipython = skipped = 0
+    name = clean_name(path.name)
     for number, cell in enumerate(cells, start=1):
-        source, dropped = strip_ipython(_cell_source(cell))
-        ipython += dropped
-        if source is None:
-            continue
         try:
+            source, dropped = strip_ipython(_cell_source(cell))
+            ipython += dropped
+            if source is None:
+                continue
             if run_all:
                 ast.parse(source)
                 kept.append((number, source))
                 continue
             defined, left_out = _definitions_only(source, roots)
         except SyntaxError as exc:
-            notes.append(f"code cell {number} of {path.name} is not valid Python and was left out: "
-                         f"{exc.msg} (line {exc.lineno} of the cell: {(exc.text or '').strip()[:80]})")
+            notes.append(f"code cell {number} of {name} is not valid Python and was left out: "
+                         f"{clean_name(exc.msg, 200)} (line {exc.lineno} of the cell: "
+                         f"{clean_name(exc.text or '', 80)})")
+            continue
+        except UNPARSABLE as exc:
+            notes.append(f"code cell {number} of {name} was left out: {_unparsable(exc)}")
             continue
         skipped += left_out
         if defined:
             kept.append((number, f"# code cell {number}\n{defined}"))
     if ipython:
-        notes.append(f"{ipython} line(s) of IPython magics or shell commands in {path.name} were "
+        notes.append(f"{ipython} line(s) of IPython magics or shell commands in {name} were "
                      "not run")
     if skipped:
-        notes.append(f"{skipped} statement(s) of {path.name} that define nothing (loops, plots, "
+        notes.append(f"{skipped} statement(s) of {name} that define nothing (loops, plots, "
                      "training, downloads) were not run during grading; a graded function must "
                      "not rely on values they compute")
     if run_all:

@@ -1,7 +1,13 @@
-"""Where the command line's reports go: stdout or a file written atomically."""
+"""Where the command line's reports go: stdout or a file written atomically.
+
+Writing a report never fails on encoding: stdout gets bytes encoded for its
+own encoding with unencodable characters backslash-escaped, and files get
+UTF-8 the same way.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -11,6 +17,7 @@ import yaml
 
 from . import spec as spec_module
 from .results import QuestionResult, Report
+from .text import clean
 
 EXIT_OK, EXIT_GRADER_FAILED = 0, 2
 
@@ -29,12 +36,49 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def emit(text: str, output: str | None) -> None:
-    """Send a rendered report to `output` (atomically) or to stdout, flushed."""
+    """Send a rendered report to `output` (atomically) or to stdout, flushed.
+
+    Raises OSError only when the report cannot be written at all (stdout
+    closed, folder not writable); never an encoding error.
+    """
     if output:
-        write_atomically(Path(output), text)
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        write_atomically(Path(output), text.encode("utf-8", "backslashreplace").decode("utf-8"))
+        return
+    stream = sys.stdout
+    if stream is None:
+        raise OSError("stdout is closed")
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        data = text.encode(encoding, "backslashreplace")
+    except LookupError:
+        encoding, data = "utf-8", text.encode("utf-8", "backslashreplace")
+    buffer = getattr(stream, "buffer", None)
+    try:
+        stream.flush()  # whatever was written to the text layer goes first
+        if buffer is not None:
+            buffer.write(data)
+            buffer.flush()
+        else:
+            stream.write(data.decode(encoding))
+            stream.flush()
+    except ValueError as exc:  # "I/O operation on closed file"
+        raise OSError(str(exc)) from None
+
+
+def minimal_report(fmt: str, assignment: str, submission: str, reason: str) -> str:
+    """A last-resort zero report in format `fmt`, built without the reporters
+    (for when rendering a report itself failed)."""
+    reason = clean(reason, 2000)
+    if fmt == "autolab":
+        return f"The grader could not run: {reason}\n\n" + json.dumps(
+            {"scores": {"grader_error": 0}, "scoreboard": [0]}, separators=(", ", ": ")) + "\n"
+    if fmt == "gradescope":
+        return json.dumps({"score": 0, "execution_time": 0, "output": f"The grader could not run: {reason}",
+                           "visibility": "visible", "stdout_visibility": "hidden", "tests": []}, indent=2) + "\n"
+    if fmt == "json":
+        return json.dumps({"assignment": clean(Path(str(assignment)).name, 200), "score": 0, "max_score": 0,
+                           "questions": [], "error": reason}, indent=2) + "\n"
+    return f"{clean(assignment, 200)}: {clean(submission, 1000)}\n\nThe grader could not run: {reason}\n"
 
 
 def failure_report(assignment: str, submission: str, reason: str) -> Report:

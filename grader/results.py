@@ -1,14 +1,34 @@
 """Results as plain data: what each check, question and submission scored.
 
 Reporters render these; nothing here knows any platform's format.
+
+Text in a result can come from the submission (exception messages, printed
+output, file names), so a report is rendered from `Report.bounded()`: every
+text cleaned (grader.text.clean: valid UTF-8, no control characters) and
+bounded, and `render_within` shrinks the bounds further should a rendered
+report still exceed MAX_REPORT_BYTES.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from .outcome import Status
+from .text import clean, clean_name
+
+MAX_REPORT_BYTES = 1_000_000  # every rendered report stays below this (Autolab cuts at 1000 KiB)
+MAX_MESSAGE = 4000  # characters of one check's message
+MAX_MESSAGES = 120_000  # characters of all check messages together
+MIN_MESSAGE = 300  # a message is never cut shorter than this (at scale 1)
+MAX_OUTPUT = 64 * 1024  # characters of captured student output (head and tail)
+MAX_NOTE = 4000
+MAX_NOTES = 20
+MAX_ERROR = 4000
+MAX_LABEL = 200  # assignment, question and check names, titles, visibility
+MAX_PATH = 1000  # the submission's path as given
+SCALES = (1.0, 0.25, 0.05, 0.0)
 
 
 @dataclass
@@ -63,12 +83,54 @@ class Report:
     def max_score(self) -> float:
         return round(sum(q.max_score for q in self.questions), 4)
 
+    def bounded(self, scale: float = 1.0) -> Report:
+        """A copy whose every text is cleaned and bounded; `scale` (0 to 1) shrinks the bounds.
+
+        Scores, statuses and the structure are unchanged. At scale 1, each
+        check message keeps MAX_MESSAGE characters (less when the report has
+        so many messages that they would exceed MAX_MESSAGES together), the
+        student's output its first and last MAX_OUTPUT / 2 characters, each
+        note MAX_NOTE characters (at most MAX_NOTES notes). Bounding a
+        bounded report again with a scale at least as large changes nothing.
+        """
+        scale = min(max(scale, 0.0), 1.0)
+        count = sum(1 for q in self.questions for c in q.checks if c.message)
+        share = MAX_MESSAGES // max(count, 1)
+        message_limit = max(int(min(MAX_MESSAGE, max(share, MIN_MESSAGE)) * scale), 100)
+        note_limit = max(int(MAX_NOTE * scale), 200)
+        questions = [
+            dataclasses.replace(
+                q, name=clean_name(q.name, MAX_LABEL), title=clean_name(q.title, MAX_LABEL),
+                checks=[dataclasses.replace(c, name=clean_name(c.name, MAX_LABEL),
+                                            question=clean_name(c.question, MAX_LABEL),
+                                            message=clean(c.message, message_limit),
+                                            visibility=clean_name(c.visibility, MAX_LABEL))
+                        for c in q.checks])
+            for q in self.questions
+        ]
+        notes = [clean(note, note_limit) for note in self.notes]
+        if len(notes) > MAX_NOTES:
+            notes[MAX_NOTES - 1:] = [f"{len(notes) - MAX_NOTES + 1} more notes were left out"]
+        return Report(
+            assignment=clean_name(self.assignment, MAX_LABEL),
+            submission=clean_name(self.submission, MAX_PATH),
+            questions=questions,
+            output=bound_output(self.output, int(MAX_OUTPUT * scale)),
+            error=None if self.error is None else clean(self.error, max(int(MAX_ERROR * scale), 200)),
+            seconds=self.seconds,
+            notes=notes,
+        )
+
     def to_dict(self) -> dict[str, Any]:
-        """gradecheck's own JSON shape (DESIGN.md), timings left out for determinism."""
+        """gradecheck's own JSON shape (DESIGN.md), timings left out for determinism.
+
+        Every text is cleaned and bounded (see `bounded`).
+        """
+        report = self.bounded()
         data: dict[str, Any] = {
-            "assignment": self.assignment,
-            "score": self.score,
-            "max_score": self.max_score,
+            "assignment": report.assignment,
+            "score": report.score,
+            "max_score": report.max_score,
             "questions": [
                 {
                     "name": q.name,
@@ -88,11 +150,35 @@ class Report:
                         for c in q.checks
                     ],
                 }
-                for q in self.questions
+                for q in report.questions
             ],
         }
-        if self.error:
-            data["error"] = self.error
-        if self.notes:
-            data["notes"] = list(self.notes)
+        if report.error:
+            data["error"] = report.error
+        if report.notes:
+            data["notes"] = list(report.notes)
         return data
+
+
+def bound_output(text: object, limit: int) -> str:
+    """Captured output cleaned and cut to at most `limit` characters, keeping its head and
+    tail with a marker between them."""
+    raw = text if isinstance(text, str) else clean(text, max(limit, 0))
+    if len(raw) <= limit:
+        return clean(raw, limit)
+    half = max((limit - 64) // 2, 0)  # 64 characters are enough for the marker
+    left_out = len(raw) - 2 * half
+    return (clean(raw[:half], half) + f"\n... [{left_out:,} characters of output left out] ...\n"
+            + clean(raw[len(raw) - half:], half))
+
+
+def render_within(report: Report, render: Callable[[Report], str],
+                  max_bytes: int = MAX_REPORT_BYTES) -> str:
+    """`render(report.bounded(scale))` for the largest scale whose text fits in `max_bytes`
+    of UTF-8 (the smallest scale's text if none does)."""
+    text = ""
+    for scale in SCALES:
+        text = render(report.bounded(scale))
+        if len(text.encode("utf-8", "backslashreplace")) <= max_bytes:
+            break
+    return text

@@ -12,7 +12,6 @@ import difflib
 import json
 import os
 import shutil
-import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +19,12 @@ from pathlib import Path
 from .errors import SubmissionError
 from .notebook import notebook_to_source
 from .spec import Assignment
-from .unpack import safe_extract
+from .unpack import looks_like_tar, safe_extract
 
 SKIPPED_FOLDERS = {"__MACOSX", "__pycache__", ".ipynb_checkpoints", ".git", "node_modules"}
 MAX_SCANNED = 5000
 MAX_DEPTH = 6
+SNIFFED_BYTES = 5 * 2**20  # how much of a file named like nothing is read to tell what it holds
 
 
 @dataclass
@@ -92,21 +92,23 @@ def _kind(path: Path) -> str:
         if _named_as(path, kind):
             return kind
     try:
-        if tarfile.is_tarfile(path):
+        if looks_like_tar(path):  # the first header only: tarfile.is_tarfile would read long names whole
             return "tar"
-        head = path.read_bytes()[: 5 * 2**20]
-        text = head.decode("utf-8")
+        with open(path, "rb") as handle:
+            text = handle.read(SNIFFED_BYTES).decode("utf-8")
     except (OSError, UnicodeDecodeError):
         return "unknown"
     try:
         data = json.loads(text)
         if isinstance(data, dict) and ("cells" in data or "worksheets" in data):
             return "notebook"
-    except ValueError:
+    except (ValueError, RecursionError, MemoryError):
         pass
     try:
         ast.parse(text)
         return "python"
+    except (RecursionError, MemoryError):
+        return "python"  # text Python cannot parse for its depth: the worker reports why to the student
     except (SyntaxError, ValueError):
         return "tar" if _named_as(path, "tar") else "unknown"
 

@@ -1,18 +1,27 @@
-"""`python -m grader grade ASSIGNMENT SUBMISSION`: grade one submission."""
+"""`python -m grader grade ASSIGNMENT SUBMISSION`: grade one submission.
+
+Whatever goes wrong, a well-formed report is emitted in the requested
+format: a grader error (bad spec, missing submission) or an unexpected
+failure inside the grader (a bug, RecursionError, MemoryError...) becomes a
+zero report naming the reason, with a non-zero exit status (DESIGN.md).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from pathlib import Path
 
 from .. import spec as spec_module
 from ..errors import GraderError
-from ..output import EXIT_GRADER_FAILED, EXIT_OK, emit, failure_report
+from ..output import EXIT_GRADER_FAILED, EXIT_OK, emit, failure_report, minimal_report
 from ..reporters import REPORTERS
+from ..text import clean
 
 NAME = "grade"
 HELP = "grade one submission"
+TRACEBACK_SHOWN = 20000  # characters of an internal error's traceback on stderr
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,17 +34,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Grade and emit the report; on a grader failure still emit a zero platform report."""
-    from ..runner import grade
-
-    render = REPORTERS[args.format]
+    """Grade and emit the report; on a grader failure still emit a zero report."""
+    status = EXIT_OK
     try:
+        from ..runner import grade
+
         assignment = spec_module.load(args.assignment)
         report = grade(assignment, Path(args.submission), visibility=args.visibility)
     except GraderError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        if args.format in ("autolab", "gradescope"):
-            emit(render(failure_report(args.assignment, args.submission, str(exc))), args.output)
+        _say(f"error: {exc}")
+        report, status = failure_report(args.assignment, args.submission, str(exc)), EXIT_GRADER_FAILED
+    except Exception as exc:  # noqa: BLE001 - a bug or an exhausted resource in the grader
+        _say(f"internal grader error:\n{traceback.format_exc()}")
+        reason = f"internal grader error ({type(exc).__name__}: {exc}); please tell the course staff"
+        report, status = failure_report(args.assignment, args.submission, reason), EXIT_GRADER_FAILED
+    try:
+        text = REPORTERS[args.format](report)
+    except Exception as exc:  # noqa: BLE001 - rendering must not cost the platform its report
+        _say(f"internal grader error while rendering the report:\n{traceback.format_exc()}")
+        reason = f"internal grader error while writing the report ({type(exc).__name__}: {exc})"
+        text, status = minimal_report(args.format, args.assignment, args.submission, reason), EXIT_GRADER_FAILED
+    try:
+        emit(text, args.output)
+    except OSError as exc:
+        _say(f"error: the report could not be written ({exc})")
         return EXIT_GRADER_FAILED
-    emit(render(report), args.output)
-    return EXIT_OK
+    return status
+
+
+def _say(message: str) -> None:
+    """Tell the person running the grader (stderr), if anyone is listening."""
+    try:
+        stream = sys.stderr
+        if stream is not None:
+            stream.write(clean(message, TRACEBACK_SHOWN) + "\n")  # stderr escapes what it cannot encode
+            stream.flush()
+    except (OSError, ValueError):
+        pass

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from ..results import Report
+from ..results import Report, render_within
 from . import table
 
 
@@ -21,7 +21,13 @@ def scores_line(report: Report) -> str:
 
 
 def render(report: Report) -> str:
-    """Feedback table, a blank line, then the scores line (newline-terminated)."""
-    feedback = table.render(report)
-    # Student output in the feedback cannot end the text: the scores line is last.
-    return f"{feedback}\n{scores_line(report)}\n"
+    """Feedback table, a blank line, then the scores line (newline-terminated).
+
+    The whole stays under MAX_REPORT_BYTES, so Autolab never cuts the output
+    (its limit is 1000 KiB) and the scores line survives whatever was printed.
+    """
+    def whole(bounded: Report) -> str:
+        # Student output in the feedback cannot end the text: the scores line is last.
+        return f"{table.render_bounded(bounded)}\n{scores_line(bounded)}\n"
+
+    return render_within(report, whole)

@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import math
 
-from ..results import Report
+from ..results import Report, render_within
 
 OUTPUT_LIMIT = 20000
 
 
 def to_dict(report: Report) -> dict:
-    """The results.json content; top-level score equals the sum of test scores."""
+    """The results.json content; top-level score equals the sum of test scores.
+
+    Texts are cleaned and bounded (`Report.bounded`).
+    """
+    report = report.bounded()
     tests = []
     for qi, question in enumerate(report.questions, start=1):
         for ci, check in enumerate(question.checks, start=1):
@@ -44,5 +48,5 @@ def to_dict(report: Report) -> dict:
 
 
 def render(report: Report) -> str:
-    """results.json as text."""
-    return json.dumps(to_dict(report), indent=2) + "\n"
+    """results.json as text: plain ASCII JSON, under MAX_REPORT_BYTES."""
+    return render_within(report, lambda bounded: json.dumps(to_dict(bounded), indent=2) + "\n")

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import textwrap
 
-from ..results import Report
+from ..results import Report, render_within
 
 MARK = {"passed": "ok  ", "failed": "FAIL", "timeout": "TIME", "error": "ERR "}
 OUTPUT_SHOWN = 2000
 
 
 def render(report: Report) -> str:
-    """Human-readable text; student output, if any, trimmed at the end."""
+    """Human-readable text; student output, if any, trimmed at the end.
+
+    Every text is cleaned (no terminal escapes or control characters) and the
+    whole stays under MAX_REPORT_BYTES.
+    """
+    return render_within(report, render_bounded)
+
+
+def render_bounded(report: Report) -> str:
+    """The table of a report whose texts are already cleaned (`Report.bounded`)."""
     lines = [f"{report.assignment}: {report.submission}", ""]
     if report.error:
         lines += [f"The grader could not run: {report.error}", ""]

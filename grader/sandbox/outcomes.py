@@ -11,6 +11,8 @@ import signal
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..text import clean_name
+
 SETUP_FAILED = 125  # the launcher's status when it could not start the worker
 BUDGET_USED = "the time budget for the whole submission is used up"
 SIGNAL_HINTS = {
@@ -18,6 +20,14 @@ SIGNAL_HINTS = {
     signal.SIGXCPU: " (it used more CPU time than the whole submission may)",
     signal.SIGXFSZ: " (it wrote a file larger than the limit)",
 }
+# What the judge keeps of the worker's list of functions. A module that does
+# `from torch import *` exposes about 850 callables before the student's own,
+# so the count stays generous; the names are what must stay short.
+MAX_FUNCTIONS = 1000
+MAX_NAME = 100  # a longer name cannot be one the spec names: the function is ignored
+MAX_PARAMS = 64  # parameter names kept per function (their counts are kept exactly)
+MAX_PARAM_NAME = 40
+SHOWN_PARAMS = 8  # parameter names a message shows
 
 
 @dataclass
@@ -56,25 +66,43 @@ def describe_exit(code: int | None) -> str:
 
 
 def read_functions(raw: Any) -> dict[str, dict]:
-    """Validate the worker's list of functions and their positional parameters."""
+    """Validate the worker's list of functions and their positional parameters.
+
+    Keeps at most MAX_FUNCTIONS functions whose names are identifiers of at
+    most MAX_NAME characters (any other cannot be called by a check); of each,
+    the first MAX_PARAMS parameter names, cleaned and cut to MAX_PARAM_NAME
+    characters, and the true number of required and positional parameters.
+    """
     functions: dict[str, dict] = {}
     if not isinstance(raw, dict):
         return functions
-    for name, info in list(raw.items())[:1000]:
-        if not isinstance(info, dict):
+    for name, info in raw.items():
+        if len(functions) >= MAX_FUNCTIONS:
+            break
+        if not (isinstance(name, str) and len(name) <= MAX_NAME and name.isidentifier()) \
+                or not isinstance(info, dict):
             continue
         names = [info.get("params"), info.get("positional", info.get("params"))]
         if not all(isinstance(n, list) and all(isinstance(p, str) for p in n) for n in names):
             continue
-        functions[name] = {"params": names[0], "positional": names[1],
-                           "variadic": info.get("variadic") is True}
+        functions[str.__str__(name)] = {
+            "params": [clean_name(p, MAX_PARAM_NAME) for p in names[0][:MAX_PARAMS]],
+            "positional": [clean_name(p, MAX_PARAM_NAME) for p in names[1][:MAX_PARAMS]],
+            "required_count": len(names[0]),
+            "positional_count": len(names[1]),
+            "variadic": info.get("variadic") is True,
+        }
     return functions
 
 
 def signature_mismatch(function: str, info: dict, count: int) -> str:
     """A message if `function` cannot be called with `count` positional arguments, else ""."""
-    required, positional = info["params"], info["positional"]
-    if count >= len(required) and (info["variadic"] or count <= len(positional)):
+    required = info.get("required_count", len(info["params"]))
+    positional = info.get("positional_count", len(info["positional"]))
+    if count >= required and (info["variadic"] or count <= positional):
         return ""
-    return (f"your {function}({', '.join(positional)}) cannot be called with {count} "
+    shown = list(info["positional"][:SHOWN_PARAMS])
+    if positional > len(shown):
+        shown.append(f"... {positional - len(shown)} more")
+    return (f"your {clean_name(function)}({', '.join(shown)}) cannot be called with {count} "
             f"argument{'s' if count != 1 else ''}; keep the signature given in the handout")

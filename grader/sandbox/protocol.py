@@ -57,27 +57,35 @@ def encode_array(array: np.ndarray, lib: str) -> dict[str, Any]:
 
 
 def decode_array(obj: dict[str, Any]) -> np.ndarray:
-    """Rebuild a numpy array from `encode_array` output, validating every field."""
+    """Rebuild a numpy array from `encode_array` output, validating every field.
+
+    The base64 text must be exactly as long as the shape and dtype need: a
+    longer one is refused before anything is decoded.
+    """
     dtype = obj.get("dtype")
     shape = obj.get("shape")
     data = obj.get("data")
     if dtype not in ALLOWED_DTYPES:
-        raise ProtocolError(f"array dtype={dtype!r} is not allowed")
+        raise ProtocolError(f"array dtype={str(dtype)[:40]!r} is not allowed")
     if not isinstance(shape, list) or len(shape) > 32 or not all(
             isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape):
-        raise ProtocolError(f"array shape={shape!r} is not a list of sizes")
+        raise ProtocolError(f"array shape={str(shape)[:100]} is not a list of sizes")
     if not isinstance(data, str):
         raise ProtocolError("array data is not a base64 string")
-    try:
-        raw = base64.b64decode(data.encode("ascii"), validate=True)
-    except (binascii.Error, UnicodeEncodeError) as exc:
-        raise ProtocolError(f"array data is not base64 ({exc})") from None
     dt = np.dtype(dtype).newbyteorder("<")
     count = 1
     for n in shape:
         count *= n
-    if len(raw) != count * dt.itemsize:
-        raise ProtocolError(f"array data has {len(raw)} bytes, shape {shape} needs {count * dt.itemsize}")
+    needed = count * dt.itemsize
+    if len(data) != 4 * ((needed + 2) // 3):
+        raise ProtocolError(f"array data has {len(data)} base64 characters, shape {shape} needs "
+                            f"{4 * ((needed + 2) // 3)}")
+    try:
+        raw = base64.b64decode(data.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError) as exc:
+        raise ProtocolError(f"array data is not base64 ({exc})") from None
+    if len(raw) != needed:
+        raise ProtocolError(f"array data has {len(raw)} bytes, shape {shape} needs {needed}")
     return np.frombuffer(raw, dtype=dt).astype(np.dtype(dtype)).reshape(shape)
 
 
@@ -111,28 +119,44 @@ def send(fd: int, message: dict[str, Any], deadline: float | None = None) -> Non
 
 def read_exactly(fd: int, size: int, deadline: float | None = None) -> bytes:
     """Read `size` bytes; EOFError if the writer went away, ChannelTimeout at the deadline."""
-    chunks = []
-    remaining = size
-    while remaining:
-        _wait(fd, deadline, write=False)
-        try:
-            chunk = os.read(fd, min(remaining, 1 << 20))
-        except BlockingIOError:
-            continue
-        if not chunk:
-            raise EOFError("channel closed")
-        chunks.append(chunk)
-        remaining -= len(chunk)
-    return b"".join(chunks)
+    return bytes(_read_into(fd, size, deadline))
 
 
-def receive(fd: int, deadline: float | None = None) -> dict[str, Any]:
-    """Read one framed JSON object; ProtocolError on anything malformed."""
-    (size,) = HEADER.unpack(read_exactly(fd, HEADER.size, deadline))
-    if size > MAX_MESSAGE_BYTES:
-        raise ProtocolError(f"message of {size} bytes exceeds the {MAX_MESSAGE_BYTES} limit")
+def _read_into(fd: int, size: int, deadline: float | None) -> bytearray:
+    """Read `size` bytes into one buffer allocated once (no list of chunks to join)."""
+    buffer = bytearray(size)
+    view = memoryview(buffer)
+    filled = 0
     try:
-        message = json.loads(read_exactly(fd, size, deadline).decode("utf-8"))
+        while filled < size:
+            _wait(fd, deadline, write=False)
+            try:
+                got = os.readv(fd, [view[filled:filled + (1 << 20)]])
+            except BlockingIOError:
+                continue
+            if not got:
+                raise EOFError("channel closed")
+            filled += got
+    finally:
+        view.release()
+    return buffer
+
+
+def receive(fd: int, deadline: float | None = None, max_bytes: int = MAX_MESSAGE_BYTES) -> dict[str, Any]:
+    """Read one framed JSON object; ProtocolError on anything malformed.
+
+    A frame declaring more than `max_bytes` is refused as soon as its header
+    is read: its body is neither read nor allocated (the channel is then out
+    of step, so the caller must give up on the other side).
+    """
+    (size,) = HEADER.unpack(read_exactly(fd, HEADER.size, deadline))
+    if size > max_bytes:
+        raise ProtocolError(f"message of {size} bytes exceeds the limit of {max_bytes} bytes")
+    body = _read_into(fd, size, deadline)
+    try:
+        text = body.decode("utf-8")
+        del body  # only one copy of a large message at a time
+        message = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ProtocolError(f"message is not JSON: {type(exc).__name__}") from None
     if not isinstance(message, dict):

@@ -3,6 +3,7 @@
 Arrays come back as `ReturnedArray` (a numpy array remembering whether the
 student returned a torch tensor or a numpy array), anything that is not an
 array, tuple, list or plain number as `Opaque` (its type and a short repr).
+Every piece of text from the worker is cleaned (grader.text) on the way in.
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ from typing import Any
 
 import numpy as np
 
+from ..text import clean, clean_name
 from . import protocol
 
 MAX_DEPTH = 8
+MAX_TYPE = 100  # characters of an opaque value's type name
+MAX_REPR = 300  # characters of an opaque value's repr, or of a returned string
 
 
 @dataclass(frozen=True)
@@ -55,12 +59,12 @@ def decode_value(obj: Any, depth: int = 0) -> Any:
             decoded = [decode_value(item, depth + 1) for item in items]
             return tuple(decoded) if tag == "tuple" else decoded
         if tag == "opaque":
-            return Opaque(str(obj.get("type", "?"))[:100], str(obj.get("repr", ""))[:300])
-        raise protocol.ProtocolError(f"unknown tag {str(tag)[:50]!r}")
+            return Opaque(clean_name(obj.get("type", "?"), MAX_TYPE) or "?", clean(obj.get("repr", ""), MAX_REPR))
+        raise protocol.ProtocolError(f"unknown tag {clean_name(tag, 50)!r}")
     if obj is None or isinstance(obj, (bool, int, float)):
         return obj
     if isinstance(obj, str):
-        return obj[:300]
+        return clean(obj, MAX_REPR)
     raise protocol.ProtocolError(f"unexpected value of type {type(obj).__name__}")
 
 
