@@ -21,6 +21,6 @@ class SandboxError(GraderError):
     """The sandbox could not start, or reached less isolation than the course requires:
     no student code ran, and the staff (not the student) must act."""
 
-    def __init__(self, message: str, level: str = ""):
-        self.level = level
+    def __init__(self, message: str, level: str = "", minimum: str = ""):
+        self.level, self.minimum = level, minimum
         super().__init__(message)

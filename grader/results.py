@@ -74,6 +74,8 @@ class Report:
     error: str | None = None
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    # the sandbox's isolation: {"level", "minimum", "features"} (grader/sandbox/levels.py)
+    isolation: dict[str, Any] | None = None
 
     @property
     def score(self) -> float:
@@ -119,7 +121,16 @@ class Report:
             error=None if self.error is None else clean(self.error, max(int(MAX_ERROR * scale), 200)),
             seconds=self.seconds,
             notes=notes,
+            isolation=_bounded_isolation(self.isolation),
         )
+
+    def isolation_line(self) -> str:
+        """One line naming the sandbox's isolation level ("" when no sandbox ran)."""
+        if not self.isolation or not self.isolation.get("level"):
+            return ""
+        features = ", ".join(self.isolation.get("features", []))
+        return (f"Sandbox isolation: {self.isolation['level']} (minimum {self.isolation.get('minimum', '?')})"
+                + (f": {features}" if features else ""))
 
     def to_dict(self) -> dict[str, Any]:
         """gradecheck's own JSON shape (DESIGN.md), timings left out for determinism.
@@ -155,9 +166,19 @@ class Report:
         }
         if report.error:
             data["error"] = report.error
+        if report.isolation:
+            data["isolation"] = report.isolation
         if report.notes:
             data["notes"] = list(report.notes)
         return data
+
+
+def _bounded_isolation(isolation: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not isolation:
+        return None
+    return {"level": clean_name(isolation.get("level", ""), 20),
+            "minimum": clean_name(isolation.get("minimum", ""), 20),
+            "features": [clean_name(f, 60) for f in list(isolation.get("features", []))[:32]]}
 
 
 def bound_output(text: object, limit: int) -> str:

@@ -58,7 +58,7 @@ def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
         questions = []
         import_failure = sandbox.ensure_ready()
         if import_failure is not None and import_failure.kind in (REFUSED, SANDBOX_FAILED):
-            raise SandboxError(import_failure.message, level=sandbox.level)
+            raise SandboxError(import_failure.message, level=sandbox.level, minimum=sandbox.minimum)
         for question in assignment.questions:
             results = []
             for check in question.checks:
@@ -77,11 +77,10 @@ def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
     finally:
         sandbox.close()
         prepared.cleanup()
-    report = Report(assignment.name, str(submission), questions, output=sandbox.output(),
-                    seconds=time.monotonic() - started, notes=notes)
-    report.isolation = {"level": sandbox.level, "minimum": sandbox.minimum,
-                        "features": [f for f in sandbox.isolation.split(",") if f]}
-    return report
+    isolation = {"level": sandbox.level, "minimum": sandbox.minimum,
+                 "features": [f for f in sandbox.isolation.split(",") if f]}
+    return Report(assignment.name, str(submission), questions, output=sandbox.output(),
+                  seconds=time.monotonic() - started, notes=notes, isolation=isolation)
 
 
 def run_check(check: CheckSpec, registered: RegisteredCheck, **context: object) -> CheckResult:

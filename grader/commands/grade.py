@@ -14,9 +14,10 @@ import traceback
 from pathlib import Path
 
 from .. import spec as spec_module
-from ..errors import GraderError
+from ..errors import GraderError, SandboxError
 from ..output import EXIT_GRADER_FAILED, EXIT_OK, emit, failure_report, minimal_report
 from ..reporters import REPORTERS
+from ..sandbox.levels import LEVELS
 from ..text import clean
 
 NAME = "grade"
@@ -31,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", help="write the report here (atomically) instead of stdout")
     parser.add_argument("--visibility", choices=["public", "all"], default="all",
                         help="public runs only the checks students may see")
+    parser.add_argument("--isolation", choices=list(reversed(LEVELS)), default=None,
+                        help="the weakest sandbox student code may run in (default: the "
+                             "assignment's `isolation`, else landlock); below it nothing is graded")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,10 +44,13 @@ def run(args: argparse.Namespace) -> int:
         from ..runner import grade
 
         assignment = spec_module.load(args.assignment)
-        report = grade(assignment, Path(args.submission), visibility=args.visibility)
+        report = grade(assignment, Path(args.submission), visibility=args.visibility,
+                       minimum=args.isolation)
     except GraderError as exc:
         _say(f"error: {exc}")
         report, status = failure_report(args.assignment, args.submission, str(exc)), EXIT_GRADER_FAILED
+        if isinstance(exc, SandboxError):  # say how far the sandbox got
+            report.isolation = {"level": exc.level or "none", "minimum": exc.minimum, "features": []}
     except Exception as exc:  # noqa: BLE001 - a bug or an exhausted resource in the grader
         _say(f"internal grader error:\n{traceback.format_exc()}")
         reason = f"internal grader error ({type(exc).__name__}: {exc}); please tell the course staff"

@@ -35,6 +35,8 @@ def to_dict(report: Report) -> dict:
     if report.error:
         output.append(f"The grader could not run: {report.error}")
     output.extend(report.notes)
+    if report.isolation_line():
+        output.append(report.isolation_line())
     if report.output.strip():
         output.append("Your code printed (trimmed):\n" + report.output[-OUTPUT_LIMIT:])
     return {
@@ -43,6 +45,7 @@ def to_dict(report: Report) -> dict:
         "output": "\n\n".join(output),
         "visibility": "visible",
         "stdout_visibility": "hidden",
+        "extra_data": {"isolation": report.isolation} if report.isolation else {},
         "tests": tests,
     }
 

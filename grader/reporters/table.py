@@ -40,6 +40,8 @@ def render_bounded(report: Report) -> str:
                                            subsequent_indent="         ") or [""])
     lines.append("-" * (width + 18))
     lines.append(f"{'total':<{width}}  {report.score:>7.2f}  {report.max_score:>7.2f}")
+    if report.isolation_line():
+        lines += ["", report.isolation_line()]
     for note in report.notes:
         lines += ["", f"Note: {note}"]
     if report.output.strip():

@@ -103,6 +103,8 @@ class Sandbox:
         self.restarts = -1
         self.time_used = 0.0
         self._ready = False
+        # a reply holds at most result_mb of arrays, in base64 (4/3), plus its JSON
+        self._max_reply = int(limits.result_mb * 2**20 * 4 / 3) + 2**20
         self._next_id = 0
         self._request_fd = self._response_fd = -1
 
@@ -367,7 +369,8 @@ class Sandbox:
 
     def _receive(self, timeout: float, what: str, shown: float | None = None) -> dict | CallOutcome:
         try:
-            return protocol.receive(self._response_fd, time.monotonic() + max(timeout, 0.0))
+            return protocol.receive(self._response_fd, time.monotonic() + max(timeout, 0.0),
+                                    max_bytes=self._max_reply)
         except protocol.ChannelTimeout:
             return self._timed_out(what, timeout if shown is None else shown)
         except (EOFError, OSError):

@@ -179,12 +179,12 @@ def enter_worker(config: dict, isolation: list[str]) -> list[str]:
         os.setresuid(INSIDE_UID, INSIDE_UID, INSIDE_UID)
         _drop_capabilities()
         if uid is not None:
-            isolation = [*isolation, f"uid {uid}"]
+            isolation = [*isolation, "private-uid"]
     elif uid is not None and ("mount" in isolation or config["reachable"]):
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
-        isolation = [*isolation, f"uid {uid}"]
+        isolation = [*isolation, "private-uid"]
     if os.geteuid() == 0 or os.getuid() == 0:
         raise OSError("refusing to run student code as uid 0: no private uid could be used "
                       "(is the interpreter under a folder only root can enter?)")

@@ -25,13 +25,13 @@ def level_of(features: list[str]) -> str:
     """The level a sandbox with these features reached (see the module docstring)."""
     have = set(features)
     confined = "landlock-fs" in have
-    if {"mount", "pid"} <= have and any(f.startswith("uid ") for f in have) and "user" not in have:
+    if {"mount", "pid"} <= have and "private-uid" in have and "user" not in have:
         return "namespaces"
     if {"user", "mount", "pid", "net"} <= have:
         return "userns"
     if confined:
         return "landlock"
-    if any(f.startswith("uid ") for f in have):
+    if "private-uid" in have:
         return "uid"
     return "none"
 
