@@ -76,6 +76,8 @@ class Report:
     notes: list[str] = field(default_factory=list)
     # the sandbox's isolation: {"level", "minimum", "features"} (grader/sandbox/levels.py)
     isolation: dict[str, Any] | None = None
+    # what the student's code printed before any check that is not visible ran
+    public_output: str | None = None
 
     @property
     def score(self) -> float:
@@ -124,6 +126,33 @@ class Report:
             isolation=_bounded_isolation(self.isolation),
         )
 
+    def shown_to_students(self, reveal: str = "visible") -> Report:
+        """A copy for the student's eyes: a check whose visibility `reveal` does not open
+        keeps its status and points but loses its name, message, inputs and hint (it
+        reads "hidden check"); the student's output is cut to what was printed before
+        such a check ran. `reveal` is one of REVEAL: "visible" (before the due date),
+        "after_due_date" (grading after it), "all" (staff)."""
+        opened = REVEAL[reveal]
+        if all(c.visibility in opened for q in self.questions for c in q.checks):
+            return self
+        questions = []
+        for question in self.questions:
+            checks, hidden = [], 0
+            for check in question.checks:
+                if check.visibility in opened:
+                    checks.append(check)
+                    continue
+                hidden += 1
+                checks.append(dataclasses.replace(
+                    check, name=f"hidden check {hidden}", visibility="hidden",
+                    message="" if check.passed else "hidden check: failed"))
+            questions.append(dataclasses.replace(question, checks=checks))
+        withheld = "" if self.public_output is None else self.public_output
+        notes = list(self.notes)
+        if self.output.strip() and withheld != self.output:
+            notes.append("What your code printed while hidden checks ran is not shown.")
+        return dataclasses.replace(self, questions=questions, output=withheld, notes=notes)
+
     def isolation_line(self) -> str:
         """One line naming the sandbox's isolation level ("" when no sandbox ran)."""
         if not self.isolation or not self.isolation.get("level"):
@@ -171,6 +200,14 @@ class Report:
         if report.notes:
             data["notes"] = list(report.notes)
         return data
+
+
+# which check visibilities each audience may see
+REVEAL = {
+    "visible": frozenset({"visible"}),
+    "after_due_date": frozenset({"visible", "after_due_date"}),
+    "all": frozenset({"visible", "after_due_date", "after_published", "hidden"}),
+}
 
 
 def _bounded_isolation(isolation: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -57,6 +57,7 @@ def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
         broken: dict[str, CallOutcome] = {}
         questions = []
         import_failure = sandbox.ensure_ready()
+        public_output: str | None = None
         if import_failure is not None and import_failure.kind in (REFUSED, SANDBOX_FAILED):
             raise SandboxError(import_failure.message, level=sandbox.level, minimum=sandbox.minimum)
         for question in assignment.questions:
@@ -64,6 +65,8 @@ def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
             for check in question.checks:
                 if not selected(check, visibility):
                     continue
+                if public_output is None and check.visibility != "visible":
+                    public_output = sandbox.output()  # what the student may see of their prints
                 if import_failure is not None:
                     result = _result(check, Status.FAILED, import_failure.message)
                 else:
@@ -80,7 +83,8 @@ def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
     isolation = {"level": sandbox.level, "minimum": sandbox.minimum,
                  "features": [f for f in sandbox.isolation.split(",") if f]}
     return Report(assignment.name, str(submission), questions, output=sandbox.output(),
-                  seconds=time.monotonic() - started, notes=notes, isolation=isolation)
+                  seconds=time.monotonic() - started, notes=notes, isolation=isolation,
+                  public_output=public_output)
 
 
 def run_check(check: CheckSpec, registered: RegisteredCheck, **context: object) -> CheckResult:

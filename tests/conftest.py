@@ -21,8 +21,8 @@ def run_grader(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
 
 
 def grade_json(submission: Path | str, assignment: str = "softmax_lab") -> dict:
-    """Grade a submission and return the parsed JSON report (asserting exit 0)."""
-    done = run_grader("grade", assignment, str(submission), "--format", "json")
+    """Grade a submission and return the parsed JSON report, staff view (asserting exit 0)."""
+    done = run_grader("grade", assignment, str(submission), "--format", "json", "--reveal", "all")
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 from concurrent.futures import ThreadPoolExecutor
+
+import pytest
 
 from conftest import QUESTIONS, ROOT, SAMPLES, grade_json, run_grader, scores
 
@@ -144,11 +147,43 @@ def test_public_visibility_runs_visible_checks_only():
 
 
 def test_table_names_failed_checks_with_hints():
-    done = run_grader("grade", "softmax_lab", str(SAMPLES / "buggy.py"))
+    done = run_grader("grade", "softmax_lab", str(SAMPLES / "buggy.py"), "--reveal", "all")
     assert done.returncode == 0
     assert "softmax_backward_numerical" in done.stdout
     assert "Hint:" in done.stdout
     assert "total" in done.stdout
+
+
+def _hidden_checks(assignment: str = "softmax_lab") -> list:
+    from grader import spec
+
+    return [c for q in spec.load(assignment).questions for c in q.checks if c.visibility != "visible"]
+
+
+@pytest.mark.parametrize("fmt", ["table", "autolab", "json"])
+def test_student_reports_show_hidden_checks_only_as_status_and_points(fmt):
+    """buggy.py fails hidden checks: their names, hints and inputs stay out of what students see."""
+    staff = grade_json(SAMPLES / "buggy.py")
+    failed_hidden = [c for q in staff["questions"] for c in q["checks"]
+                     if not c["passed"] and c["visibility"] != "visible"]
+    assert failed_hidden, "the sample must fail a hidden check for this test to mean anything"
+    done = run_grader("grade", "softmax_lab", str(SAMPLES / "buggy.py"), "--format", fmt)
+    assert done.returncode == 0, done.stderr
+    for check in _hidden_checks():
+        assert not re.search(rf"(?<!\w){check.name}(?!\w)", done.stdout), check.name
+        if check.hint:
+            assert check.hint not in done.stdout
+    shown_anyway = "\n".join(c["message"] for q in staff["questions"] for c in q["checks"]
+                              if c["visibility"] == "visible")
+    for check in failed_hidden:  # the message's lines (inputs, expected values) do not appear
+        for line in check["message"].splitlines():
+            if len(line.strip()) > 20 and line.strip() not in shown_anyway:
+                assert line.strip() not in done.stdout, line
+    assert "hidden check 1" in done.stdout and "hidden check: failed" in done.stdout
+    if fmt == "json":
+        student = json.loads(done.stdout)
+        assert student["score"] == staff["score"], "hiding changes no points"
+        assert [q["score"] for q in student["questions"]] == [q["score"] for q in staff["questions"]]
 
 
 def test_grade_does_not_depend_on_what_else_is_loaded():

@@ -172,9 +172,19 @@ def test_gradescope_grades_an_uploaded_file(built, good_handin, assignment, tmp_
     check_results(results)
     assert results["score"] == pytest.approx(assignment.total_points)
     assert all(t["status"] == "passed" for t in results["tests"])
-    checks = {c.name: c.visibility for q in assignment.questions for c in q.checks}
-    shown = {t["name"].split(": ")[1].split(" ")[0]: t["visibility"] for t in results["tests"]}
-    assert shown == checks  # every check is a test, with the spec's visibility
+    # every visible check is a visible test; every other one a visible test with its points
+    # but no name, and a 0-point hidden test with its name for the staff
+    points = [t for t in results["tests"] if t["max_score"] > 0]
+    assert all(t["visibility"] == "visible" for t in points), "students must see their total"
+    visible = {c.name for q in assignment.questions for c in q.checks if c.visibility == "visible"}
+    others = {c.name for q in assignment.questions for c in q.checks if c.visibility != "visible"}
+    named = {t["name"].split(": ")[1].split(" ")[0]: t for t in results["tests"]
+             if not t["name"].split(": ")[1].startswith("hidden check")}
+    assert {n for n, t in named.items() if t["visibility"] == "visible"} == visible
+    assert {n for n, t in named.items() if t["visibility"] == "hidden"} == others
+    assert all(named[n]["max_score"] == 0 for n in others)
+    assert len([t for t in results["tests"] if t["visibility"] == "visible"]) == \
+        sum(len(q.checks) for q in assignment.questions)
 
 
 def test_gradescope_grades_an_uploaded_handin_tar(built, buggy_handin, assignment, tmp_path):

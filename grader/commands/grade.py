@@ -17,6 +17,7 @@ from .. import spec as spec_module
 from ..errors import GraderError, SandboxError
 from ..output import EXIT_GRADER_FAILED, EXIT_OK, emit, failure_report, minimal_report
 from ..reporters import REPORTERS
+from ..results import REVEAL
 from ..sandbox.levels import LEVELS
 from ..text import clean
 
@@ -32,6 +33,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", help="write the report here (atomically) instead of stdout")
     parser.add_argument("--visibility", choices=["public", "all"], default="all",
                         help="public runs only the checks students may see")
+    parser.add_argument("--reveal", choices=sorted(REVEAL), default="visible",
+                        help="which checks the report shows in full: visible ones only (default, "
+                             "for students before the due date), also after_due_date ones, or all "
+                             "(staff); the others show only their status and points")
     parser.add_argument("--isolation", choices=list(reversed(LEVELS)), default=None,
                         help="the weakest sandbox student code may run in (default: the "
                              "assignment's `isolation`, else landlock); below it nothing is graded")
@@ -56,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
         reason = f"internal grader error ({type(exc).__name__}: {exc}); please tell the course staff"
         report, status = failure_report(args.assignment, args.submission, reason), EXIT_GRADER_FAILED
     try:
+        if args.format != "gradescope":  # Gradescope applies each test's visibility itself
+            report = report.shown_to_students(args.reveal)
         text = REPORTERS[args.format](report)
     except Exception as exc:  # noqa: BLE001 - rendering must not cost the platform its report
         _say(f"internal grader error while rendering the report:\n{traceback.format_exc()}")

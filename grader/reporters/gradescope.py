@@ -1,4 +1,11 @@
-"""Gradescope's results.json: one test per check, numbered question.check."""
+"""Gradescope's results.json: one test per check, numbered question.check.
+
+A check that is not `visible` becomes two tests: "hidden check N" with its
+points and status only, visible (Gradescope hides a student's total while any
+point-carrying test is hidden from them), and a 0-point `hidden` test with
+its name and details, which only the staff see, numbered after the
+question's checks.
+"""
 
 from __future__ import annotations
 
@@ -18,19 +25,28 @@ def to_dict(report: Report) -> dict:
     report = report.bounded()
     tests = []
     for qi, question in enumerate(report.questions, start=1):
+        hidden, details_number = 0, len(question.checks)
         for ci, check in enumerate(question.checks, start=1):
             label = f"{question.name}: {check.name}"
             if question.optional:
                 label += " (optional question)"
-            tests.append({
-                "name": label,
-                "number": f"{qi}.{ci}",
-                "score": check.score,
-                "max_score": check.max_score,
-                "status": "passed" if check.passed else "failed",
-                "output": check.message or ("passed" if check.passed else check.status.value),
-                "visibility": check.visibility,
-            })
+            status = "passed" if check.passed else "failed"
+            details = check.message or ("passed" if check.passed else check.status.value)
+            if check.visibility == "visible":
+                tests.append({"name": label, "number": f"{qi}.{ci}", "score": check.score,
+                              "max_score": check.max_score, "status": status, "output": details,
+                              "visibility": "visible"})
+                continue
+            # Points stay in a visible test (a test students cannot see yet hides their
+            # total); the check's name and details go to a 0-point test for the staff.
+            hidden += 1
+            tests.append({"name": f"{question.name}: hidden check {hidden}", "number": f"{qi}.{ci}",
+                          "score": check.score, "max_score": check.max_score, "status": status,
+                          "output": f"hidden check: {status}", "visibility": "visible"})
+            details_number += 1
+            tests.append({"name": f"{label} (details for the staff)", "number": f"{qi}.{details_number}",
+                          "score": 0.0, "max_score": 0.0, "status": status, "output": details,
+                          "visibility": "hidden"})
     output = []
     if report.error:
         output.append(f"The grader could not run: {report.error}")
