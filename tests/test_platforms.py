@@ -139,9 +139,9 @@ def gradescope_root(built: dict[str, Path], folder: Path) -> Path:
     return folder
 
 
-def run_autograder(root: Path, **env: str) -> dict:
+def run_autograder(root: Path, *, failing: bool = False, **env: str) -> dict:
     result = run([str(root / "run_autograder")], root, GRADECHECK_AUTOGRADER_ROOT=str(root), **env)
-    assert result.returncode == 0, result.stderr
+    assert (result.returncode != 0) == failing, result.stderr
     left = sorted(p.name for p in (root / "results").iterdir())
     assert left == ["results.json"]  # no temporary file left behind
     return json.loads((root / "results" / "results.json").read_text())
@@ -201,7 +201,7 @@ def test_gradescope_grades_an_uploaded_handin_tar(built, buggy_handin, assignmen
 def test_gradescope_writes_zero_results_when_the_grader_cannot_run(built, assignment, tmp_path):
     root = gradescope_root(built, tmp_path)
     (root / "submission" / "softmax_lab.py").write_text("pass\n")
-    results = run_autograder(root, GRADECHECK_PYTHON=str(tmp_path / "no-python"))
+    results = run_autograder(root, failing=True, GRADECHECK_PYTHON=str(tmp_path / "no-python"))
     check_results(results)
     assert results["score"] == 0
     assert "could not grade" in results["output"]

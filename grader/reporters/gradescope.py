@@ -25,6 +25,11 @@ def to_dict(report: Report) -> dict:
     report = report.bounded()
     tests = []
     for qi, question in enumerate(report.questions, start=1):
+        if not question.checks:  # nothing was graded (the grader could not run): the points show
+            tests.append({"name": f"{question.name}: not graded", "number": f"{qi}.1",
+                          "score": 0.0, "max_score": question.max_score, "status": "failed",
+                          "output": report.error or "not graded", "visibility": "visible"})
+            continue
         hidden, details_number = 0, len(question.checks)
         for ci, check in enumerate(question.checks, start=1):
             label = f"{question.name}: {check.name}"
