@@ -13,6 +13,7 @@ class Status(str, Enum):
     FAILED = "failed"
     TIMEOUT = "timeout"
     ERROR = "error"
+    NOT_RUN = "not_run"  # the grading job's time ran out first: earns nothing, deducts nothing
 
 
 class CheckFailed(Exception):

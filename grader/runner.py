@@ -13,6 +13,7 @@ from .examples import bank_for
 from .outcome import CheckFailed, Status
 from .results import CheckResult, Report
 from .sandbox.client import REFUSED, SANDBOX_FAILED, CallOutcome, Sandbox
+from .sandbox.outcomes import JOB_TIME_USED
 from .scoring import score_question
 from .spec import Assignment, CheckSpec
 from .submission import prepare
@@ -24,13 +25,16 @@ def selected(check: CheckSpec, visibility: str) -> bool:
 
 
 def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
-          use_bank: bool = True, minimum: str | None = None) -> Report:
+          use_bank: bool = True, minimum: str | None = None, deadline: float | None = None) -> Report:
     """Grade `submission` against `assignment`; student failures never raise.
 
     `use_bank` replays the examples hypothesis drew against the reference
     (grader.examples); the grade is the same without, only slower.
 
-    `minimum` overrides the assignment's minimum isolation level.
+    `minimum` overrides the assignment's minimum isolation level. `deadline`
+    (a time.monotonic() value) is when the grading job must stop running
+    student code: checks it leaves no time for score 0, "not run: time limit
+    of the grading job"; what was earned before is kept.
 
     Raises SubmissionError only when the path does not exist at all; a
     submission that exists but cannot be used scores zero with the reason.
@@ -49,6 +53,7 @@ def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
                       hide=(assignment.folder, assignment.reference.parent,
                             assignment.checks_module.parent, Path(submission).resolve().parent),
                       minimum=minimum or assignment.isolation)
+    sandbox.deadline = deadline
     try:
         sandbox.start()  # the worker imports torch while the judge loads its checks
         registry = load_registry(assignment)
@@ -68,10 +73,16 @@ def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
                 if public_output is None and check.visibility != "visible":
                     public_output = sandbox.output()  # what the student may see of their prints
                 if import_failure is not None:
-                    result = _result(check, Status.FAILED, import_failure.message)
+                    status = Status.NOT_RUN if import_failure.message == JOB_TIME_USED else Status.FAILED
+                    result = _result(check, status, import_failure.message)
+                elif deadline is not None and time.monotonic() >= deadline:
+                    result = _result(check, Status.NOT_RUN, JOB_TIME_USED)
                 else:
                     result = run_check(check, registry[check.name], sandbox=sandbox,
                                        reference=reference, assignment=assignment, broken=broken, bank=bank)
+                    if (deadline is not None and time.monotonic() >= deadline
+                            and JOB_TIME_USED in result.message and not result.passed):
+                        result.status = Status.NOT_RUN  # cut short by the job's clock, not by the code
                 results.append(result)
             questions.append(score_question(question, results))
         notes = list(prepared.notes)

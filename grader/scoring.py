@@ -3,12 +3,14 @@
 Earning checks share the question's points in proportion to their weights;
 only a right answer passes them. Deducting checks (properties, stability,
 contract) can only take points away: each failure removes its fraction of
-the question's points, never below zero. Per-check scores are set so that a
+the question's points, never below zero; one the grading job had no time to
+run takes nothing. Per-check scores are set so that a
 question's score is exactly the sum of its checks' scores.
 """
 
 from __future__ import annotations
 
+from .outcome import Status
 from .results import CheckResult, QuestionResult
 from .spec import Question
 
@@ -34,7 +36,7 @@ def score_question(question: Question, results: list[CheckResult]) -> QuestionRe
         if result.deducts > 0:
             result.max_score = 0.0
             penalty = 0.0
-            if not result.passed:
+            if not result.passed and result.status != Status.NOT_RUN:
                 penalty = min(round(question.points * result.deducts, DIGITS), earned)
             result.score = -penalty if penalty else 0.0
             earned -= penalty

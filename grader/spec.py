@@ -68,6 +68,8 @@ class Assignment:
     notebook_mode: str = "definitions"
     isolation: str = levels.DEFAULT_MINIMUM  # the weakest sandbox student code may run in
     judged_dtype: str = "float32"  # results are judged at this dtype's tolerance, whatever they are
+    # each platform's job limit in seconds: the grader plans inside it
+    platform_limits: dict[str, float] = field(default_factory=lambda: dict(PLATFORM_LIMITS))
     extra: dict[str, Any] = field(default_factory=dict)
 
     def question(self, name: str) -> Question:
@@ -140,7 +142,7 @@ def load(assignment: str | Path) -> Assignment:
     top = _Reader(file, data, "")
     top.unknown({"name", "title", "library", "student_file", "module", "reference", "checks",
                  "total_points", "functions", "questions", "limits", "hypothesis", "notebook",
-                 "isolation", "dtype", "extra"})
+                 "isolation", "dtype", "platforms", "extra"})
     name = top.get("name", str)
     if name != folder.name:
         top.fail("name", f"is {name!r} but the folder is {folder.name!r}")
@@ -175,6 +177,7 @@ def load(assignment: str | Path) -> Assignment:
     mode = notebook.get("run", str, "definitions")
     if mode not in ("definitions", "all"):
         notebook.fail("run", f"must be definitions or all, got {mode!r}")
+    platform_limits = _platforms(file, top)
     judged = top.get("dtype", str, "float32")
     if judged not in ("float16", "bfloat16", "float32", "float64"):
         top.fail("dtype", f"must be float16, bfloat16, float32 or float64, got {judged!r}")
@@ -186,7 +189,8 @@ def load(assignment: str | Path) -> Assignment:
         student_file=student_file, module=module, reference=reference,
         checks_module=checks_module, total_points=total, functions=functions,
         questions=questions, limits=limits, max_examples=max_examples, notebook_mode=mode,
-        isolation=isolation, judged_dtype=judged, extra=top.get("extra", dict, {}),
+        isolation=isolation, judged_dtype=judged, platform_limits=platform_limits,
+        extra=top.get("extra", dict, {}),
     )
 
 
@@ -250,6 +254,26 @@ def _questions(file: str, top: _Reader, functions: dict) -> tuple[Question, ...]
         questions.append(Question(qname, points, tuple(qfunctions), tuple(checks),
                                   q.get("optional", bool, False), q.get("title", str, "")))
     return tuple(questions)
+
+
+# platform -> (default job limit, lowest, highest) in seconds
+PLATFORM_LIMITS = {"autolab": 180.0, "gradescope": 600.0}
+PLATFORM_RANGES = {"autolab": (10.0, 900.0), "gradescope": (60.0, 3600.0)}
+
+
+def _platforms(file: str, top: _Reader) -> dict[str, float]:
+    raw = _Reader(file, top.get("platforms", dict, {}), "platforms")
+    raw.unknown(set(PLATFORM_LIMITS))
+    limits = dict(PLATFORM_LIMITS)
+    for platform in raw.data:
+        entry = _Reader(file, raw.get(platform, dict), f"platforms.{platform}")
+        entry.unknown({"timeout"})
+        value = float(entry.get("timeout", (int, float), PLATFORM_LIMITS[platform]))
+        low, high = PLATFORM_RANGES[platform]
+        if not low <= value <= high:
+            entry.fail("timeout", f"must be between {low:g} and {high:g} seconds, got {value:g}")
+        limits[platform] = value
+    return limits
 
 
 def _limits(file: str, top: _Reader) -> Limits:

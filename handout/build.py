@@ -67,6 +67,11 @@ def _values(assignment: Assignment) -> dict[str, str]:
         "NOTEBOOK": assignment.student_file[:-3] + ".ipynb",
         "TORCH": _torch_version(), "TOTAL": f"{assignment.total_points:g}",
         "PROBLEMS": "\n".join(rows), "QUESTIONS": "\n".join(bullets),
+        # each platform's job limit, and a hard stop a few seconds before it
+        "AUTOLAB_LIMIT": f"{assignment.platform_limits['autolab']:g}",
+        "AUTOLAB_KILL": f"{max(assignment.platform_limits['autolab'] - 3, 5):g}",
+        "GRADESCOPE_LIMIT": f"{assignment.platform_limits['gradescope']:g}",
+        "GRADESCOPE_KILL": f"{max(assignment.platform_limits['gradescope'] - 5, 5):g}",
     }
 
 

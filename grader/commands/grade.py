@@ -9,7 +9,9 @@ zero report naming the reason, with a non-zero exit status (DESIGN.md).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 import traceback
 from pathlib import Path
 
@@ -37,6 +39,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="which checks the report shows in full: visible ones only (default, "
                              "for students before the due date), also after_due_date ones, or all "
                              "(staff); the others show only their status and points")
+    parser.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+                        help="the platform's limit for this grading job, counted from the "
+                             "grader's start (default: the assignment's platform limit for "
+                             "--format autolab or gradescope, none otherwise); checks left without "
+                             "time score 0 and the report is still written in time")
     parser.add_argument("--isolation", choices=list(reversed(LEVELS)), default=None,
                         help="the weakest sandbox student code may run in (default: the "
                              "assignment's `isolation`, else landlock); below it nothing is graded")
@@ -49,8 +56,10 @@ def run(args: argparse.Namespace) -> int:
         from ..runner import grade
 
         assignment = spec_module.load(args.assignment)
+        limit = args.time_limit if args.time_limit is not None else \
+            assignment.platform_limits.get(args.format)
         report = grade(assignment, Path(args.submission), visibility=args.visibility,
-                       minimum=args.isolation)
+                       minimum=args.isolation, deadline=job_deadline(limit))
     except GraderError as exc:
         _say(f"error: {exc}")
         report, status = failure_report(args.assignment, args.submission, str(exc)), EXIT_GRADER_FAILED
@@ -74,6 +83,27 @@ def run(args: argparse.Namespace) -> int:
         _say(f"error: the report could not be written ({exc})")
         return EXIT_GRADER_FAILED
     return status
+
+
+def job_deadline(limit: float | None) -> float | None:
+    """The time.monotonic() by which student code must stop for the report to be out
+    within `limit` seconds of this process's start (a margin for the report itself
+    and the sandbox's clean-up)."""
+    if limit is None:
+        return None
+    margin = max(8.0, 0.1 * limit)
+    return time.monotonic() - _age() + limit - margin
+
+
+def _age() -> float:
+    """Seconds since this process started (the platform's clock started before ours)."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as handle:
+            started = int(handle.read().rsplit(")", 1)[1].split()[19]) / os.sysconf("SC_CLK_TCK")
+        with open("/proc/uptime", encoding="ascii") as handle:
+            return max(0.0, float(handle.read().split()[0]) - started)
+    except (OSError, ValueError, IndexError):
+        return 0.0
 
 
 def _say(message: str) -> None:

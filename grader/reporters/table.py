@@ -6,7 +6,7 @@ import textwrap
 
 from ..results import Report, render_within
 
-MARK = {"passed": "ok  ", "failed": "FAIL", "timeout": "TIME", "error": "ERR "}
+MARK = {"passed": "ok  ", "failed": "FAIL", "timeout": "TIME", "error": "ERR ", "not_run": "SKIP"}
 OUTPUT_SHOWN = 2000
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from . import jail, levels, protocol, spawner, watch
 from .limits import Limits
-from .outcomes import BUDGET_USED, CallOutcome, describe_exit, read_functions, signature_mismatch
+from .outcomes import BUDGET_USED, JOB_TIME_USED, CallOutcome, describe_exit, read_functions, signature_mismatch
 from .output import OutputCollector
 from .reaper import kill_marked_processes, kill_user
 from .values import Opaque, ReturnedArray, decode_value, encode_argument
@@ -98,6 +98,7 @@ class Sandbox:
         self.functions: dict[str, dict] = {}
         self.isolation = ""
         self.level = ""
+        self.deadline: float | None = None  # time.monotonic() by which the grading job must stop
         self.watcher: watch.Watcher | None = None
         self._in_call = False
         self.restarts = -1
@@ -185,9 +186,9 @@ class Sandbox:
             return self.import_error
         if self._ready:
             return None
-        remaining = self.limits.total_seconds - self.time_used
+        remaining, why = self._time_left()
         if remaining <= 0:
-            return CallOutcome("timeout", message=BUDGET_USED)
+            return CallOutcome("timeout", message=why)
         if self.process is None:
             if self.restarts >= self.limits.max_restarts:
                 return CallOutcome("crash", message="the worker was restarted too many times; giving up")
@@ -200,6 +201,10 @@ class Sandbox:
             self.stop()
             self.start()
             loaded = self._receive(limit - (time.monotonic() - started), "starting the sandbox", shown=limit)
+        if isinstance(loaded, CallOutcome) and loaded.kind == "timeout" and limit < self.limits.import_seconds:
+            self.time_used += time.monotonic() - started
+            self.stop()
+            return CallOutcome("timeout", message=why)  # the budget ran out, not the sandbox
         failure = self._check_loaded(loaded)
         if failure is not None:
             self.time_used += time.monotonic() - started
@@ -213,7 +218,7 @@ class Sandbox:
             hello = self._crash_outcome()
         self.time_used += time.monotonic() - started
         if isinstance(hello, CallOutcome) and hello.kind == "timeout" and limit < self.limits.import_seconds:
-            return CallOutcome("timeout", message=BUDGET_USED)  # not the module's fault alone
+            return CallOutcome("timeout", message=why)  # not the module's fault alone
         if not isinstance(hello, CallOutcome) and hello.get("op") != "hello":
             self.stop()
             hello = CallOutcome("protocol", message="the worker sent garbage instead of its import report")
@@ -232,6 +237,14 @@ class Sandbox:
         self.functions = read_functions(hello.get("functions"))
         self._ready = True
         return None
+
+    def _time_left(self) -> tuple[float, str]:
+        """Seconds left for student code (the submission's budget or the grading job's
+        deadline, whichever ends first) and what to say when they are used up."""
+        left, why = self.limits.total_seconds - self.time_used, BUDGET_USED
+        if self.deadline is not None and self.deadline - time.monotonic() < left:
+            left, why = self.deadline - time.monotonic(), JOB_TIME_USED
+        return left, why
 
     def _check_loaded(self, loaded: dict | CallOutcome) -> CallOutcome | None:
         """Read the worker's first report (written before any student code ran): the
@@ -324,9 +337,9 @@ class Sandbox:
         mismatch = signature_mismatch(function, info, len(args))
         if mismatch:
             return CallOutcome("signature", message=mismatch)
-        remaining = self.limits.total_seconds - self.time_used
+        remaining, why = self._time_left()
         if remaining <= 0:
-            return CallOutcome("timeout", message=BUDGET_USED)
+            return CallOutcome("timeout", message=why)
         limit = min(timeout or self.limits.call_seconds, remaining)
         self._next_id += 1
         request = {"op": "call", "id": self._next_id, "function": function,
@@ -345,6 +358,8 @@ class Sandbox:
             self._in_call = False
         self.time_used += time.monotonic() - started
         if isinstance(reply, CallOutcome):
+            if reply.kind == "timeout" and limit < (timeout or self.limits.call_seconds):
+                return CallOutcome("timeout", message=why)  # cut short by a budget, not its own limit
             return reply
         try:
             return self._read_reply(reply)
