@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import mmap
 import os
 import shutil
 import signal
@@ -23,6 +24,8 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from . import jail, levels, protocol, spawner, watch
 from .limits import Limits
@@ -36,6 +39,7 @@ __all__ = ["CallOutcome", "Opaque", "ReturnedArray", "Sandbox", "decode_value", 
 HERE = Path(__file__).resolve().parent
 LAUNCHER = HERE / "launcher.py"
 RUNTIME = [HERE / "worker.py", HERE / "protocol.py"]
+ARENA_BYTES = 64 * 2**20  # sparse: only the pages arguments use take memory
 REFUSED = "refused"  # CallOutcome kind: the sandbox is below the course's minimum isolation
 SANDBOX_FAILED = "sandbox"  # CallOutcome kind: the sandbox itself could not start (a grader problem)
 PROJECT = HERE.parent.parent  # the grader's own checkout: reference, checks, tests
@@ -90,6 +94,11 @@ class Sandbox:
             "writable": [os.path.realpath(self.work)],
             "reachable": jail.reachable(keep),
         }
+        # Array arguments travel through this shared memory: after each call the judge
+        # reads back whether the student's code changed them (no word of the worker's).
+        self._arena_fd = os.memfd_create("gradecheck-arguments", 0)
+        os.ftruncate(self._arena_fd, ARENA_BYTES)
+        self._arena = mmap.mmap(self._arena_fd, ARENA_BYTES)
         self.process: subprocess.Popen | spawner.Spawned | None = None
         self.use_zygote = spawner.enabled()
         self._spawned: spawner.Spawned | None = None
@@ -128,7 +137,7 @@ class Sandbox:
                        "--request-fd", str(request_r), "--response-fd", str(response_w),
                        "--library", self.library, "--module", self.module,
                        "--file", str(self.student_file), "--result-mb", str(self.limits.result_mb),
-                       "--memory-mb", str(self.limits.memory_mb)],
+                       "--memory-mb", str(self.limits.memory_mb), "--arena-fd", str(self._arena_fd)],
             "cwd": str(self.work),
             "env": env,
             "uid": self.uid,
@@ -140,7 +149,7 @@ class Sandbox:
             "rlimits": self.limits.rlimits(),
         }
         try:
-            self.process = self._spawn(config, (request_r, response_w, output_w))
+            self.process = self._spawn(config, (request_r, response_w, output_w, self._arena_fd))
         finally:
             for fd in (request_r, response_w, output_w):
                 os.close(fd)
@@ -152,7 +161,7 @@ class Sandbox:
         self.collectors.append(collector)
         self._ready = False
 
-    def _spawn(self, config: dict, fds: tuple[int, int, int]) -> subprocess.Popen | spawner.Spawned:
+    def _spawn(self, config: dict, fds: tuple[int, int, int, int]) -> subprocess.Popen | spawner.Spawned:
         """A launcher for `config`: forked by the zygote, or else a fresh interpreter."""
         self._spawned = None
         if self.use_zygote:
@@ -168,7 +177,7 @@ class Sandbox:
         return subprocess.Popen(
             [sys.executable, "-I", str(LAUNCHER), json.dumps(config)],
             stdin=subprocess.DEVNULL, stdout=fds[2], stderr=fds[2],
-            pass_fds=fds[:2], cwd=self.work, env=config["env"], start_new_session=True)
+            pass_fds=(fds[0], fds[1], fds[3]), cwd=self.work, env=config["env"], start_new_session=True)
 
     def _zygote_failed(self) -> bool:
         """Whether the last start failed because of the zygote rather than the submission."""
@@ -320,6 +329,10 @@ class Sandbox:
         _remove_tree(self.scratch)
         if self.lease is not None:
             self.lease.release()
+        if self._arena_fd >= 0:
+            self._arena.close()
+            os.close(self._arena_fd)
+            self._arena_fd = -1
 
     def output(self) -> str:
         """Everything the student's code printed (head and tail of each worker)."""
@@ -342,8 +355,8 @@ class Sandbox:
             return CallOutcome("timeout", message=why)
         limit = min(timeout or self.limits.call_seconds, remaining)
         self._next_id += 1
-        request = {"op": "call", "id": self._next_id, "function": function,
-                   "args": [encode_argument(arg, self.library) for arg in args]}
+        encoded, placed = self._place_arguments(args)
+        request = {"op": "call", "id": self._next_id, "function": function, "args": encoded}
         started = time.monotonic()
         self._in_call = True
         try:
@@ -362,19 +375,37 @@ class Sandbox:
                 return CallOutcome("timeout", message=why)  # cut short by a budget, not its own limit
             return reply
         try:
-            return self._read_reply(reply)
+            outcome = self._read_reply(reply)
+            if outcome.ok:  # judged here, from the arena: the worker's process may lie
+                outcome.mutated = [index for index, offset, data in placed
+                                   if self._arena[offset:offset + len(data)] != data]
+            return outcome
         except (protocol.ProtocolError, ValueError, TypeError) as exc:
             self.stop()
             return CallOutcome("protocol", message=f"the worker sent an unreadable reply ({exc})")
+
+    def _place_arguments(self, args: Sequence[Any]) -> tuple[list[Any], list[tuple[int, int, bytes]]]:
+        """Encode `args` for a call, putting each top-level array into the shared arena;
+        also return (index, offset, bytes) of each placed array."""
+        encoded, placed, offset = [], [], 0
+        for index, arg in enumerate(args):
+            if isinstance(arg, np.ndarray) and str(arg.dtype) in protocol.ALLOWED_DTYPES \
+                    and offset + arg.nbytes <= ARENA_BYTES:
+                data = np.ascontiguousarray(arg).astype(arg.dtype.newbyteorder("<"), copy=False).tobytes()
+                self._arena[offset:offset + len(data)] = data
+                encoded.append({"t": "shared", "lib": self.library, "dtype": str(arg.dtype),
+                                "shape": list(arg.shape), "offset": offset})
+                placed.append((index, offset, data))
+                offset += -(-len(data) // 64) * 64  # next 64-byte boundary
+            else:
+                encoded.append(encode_argument(arg, self.library))
+        return encoded, placed
 
     def _read_reply(self, reply: dict) -> CallOutcome:
         if reply.get("id") != self._next_id:
             raise protocol.ProtocolError("reply does not answer the request")
         if reply.get("ok") is True:
-            mutated = reply.get("mutated", [])
-            if not isinstance(mutated, list) or not all(isinstance(i, int) for i in mutated):
-                raise protocol.ProtocolError("bad mutated list")
-            return CallOutcome("ok", value=decode_value(reply.get("value")), mutated=mutated[:32])
+            return CallOutcome("ok", value=decode_value(reply.get("value")))
         error = reply.get("error")
         if not isinstance(error, dict):
             raise protocol.ProtocolError("failed reply without an error")

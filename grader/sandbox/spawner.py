@@ -97,8 +97,8 @@ class Zygote:
         """Whether the zygote process is still running."""
         return self.socket is not None and self.process.poll() is None
 
-    def spawn(self, config: dict[str, Any], fds: tuple[int, int, int]) -> "Spawned":
-        """Ask for a launcher with `config`, attached to the (request, response, output) fds.
+    def spawn(self, config: dict[str, Any], fds: tuple[int, int, int, int]) -> "Spawned":
+        """Ask for a launcher with `config`, attached to the (request, response, output, arena) fds.
 
         Returns at once; the fds stay the caller's to close.
         """

@@ -4,7 +4,7 @@ Started by the launcher (``python -s -B worker.py ...``) from a copy in the
 sandbox's scratch folder, or served by a zygote's fork (`serve`); it never
 imports the grader package, the reference or the checks. The judge
 sends ``{"op": "call", "id", "function", "args"}`` on the request channel and
-gets back ``{"id", "ok", "value" | "error", "mutated"}`` on the response
+gets back ``{"id", "ok", "value" | "error"}`` on the response
 channel. Both channels are pipes private to the judge and this process, so
 whatever the student prints (captured separately) cannot pass for a reply.
 Before any student code runs, the channel moves to high, close-on-exec file
@@ -18,6 +18,7 @@ import argparse
 import fcntl
 import importlib.util
 import inspect
+import mmap
 import os
 import random
 import resource
@@ -83,6 +84,7 @@ class Worker:
         self._budget = result_bytes
         self.module = None
         self.torch = None
+        self.arena: mmap.mmap | None = None
         if library == "torch":
             import torch
 
@@ -114,6 +116,11 @@ class Worker:
         """Turn a decoded wire value into what the student's function expects."""
         if isinstance(obj, dict):
             tag = obj.get("t")
+            if tag == "shared":  # in the judge's arena: in-place changes are seen by the judge
+                array = self._shared(obj)
+                if self.library == "torch" and obj.get("lib") != "numpy":
+                    return self.torch.from_numpy(array)
+                return array
             if tag == "array":
                 array = protocol.decode_array(obj).copy()
                 if self.library == "torch" and obj.get("lib") != "numpy":
@@ -124,6 +131,18 @@ class Worker:
                 return tuple(items) if tag == "tuple" else items
             raise protocol.ProtocolError(f"unknown tag {tag!r}")
         return obj
+
+    def _shared(self, obj: dict) -> np.ndarray:
+        """A view of the arguments arena (shared with the judge) as the described array."""
+        dtype, shape, offset = obj.get("dtype"), obj.get("shape"), obj.get("offset")
+        if self.arena is None or dtype not in protocol.ALLOWED_DTYPES or not isinstance(offset, int) \
+                or not isinstance(shape, list) or not all(isinstance(n, int) and n >= 0 for n in shape):
+            raise protocol.ProtocolError("bad shared array")
+        count = int(np.prod(shape)) if shape else 1
+        kind = np.dtype(dtype).newbyteorder("<")
+        if offset < 0 or offset + count * kind.itemsize > len(self.arena):
+            raise protocol.ProtocolError("shared array outside the arena")
+        return np.frombuffer(self.arena, dtype=kind, count=count, offset=offset).reshape(shape)
 
     def to_wire(self, value, depth: int = 0):
         """Turn whatever the student returned into a JSON-safe description."""
@@ -172,17 +191,14 @@ class Worker:
                                           "message": f"{name} is not defined", "where": ""})
             return reply
         args = [self.to_student(arg) for arg in message.get("args", [])]
-        before = [self._snapshot(arg) for arg in args]
         try:
             value = function(*args)
         except BaseException as exc:  # sys.exit inside a function is a failed call
             reply.update(ok=False, error=_describe_error(exc, self.student_file))
             return reply
-        mutated = [i for i, (arg, snap) in enumerate(zip(args, before))
-                   if snap is not None and not np.array_equal(self._snapshot(arg), snap, equal_nan=True)]
         self._budget = self.result_bytes
         try:
-            reply.update(ok=True, value=self.to_wire(value), mutated=mutated)
+            reply.update(ok=True, value=self.to_wire(value))
         except ResultTooLarge as exc:
             reply.update(ok=False, error={"type": "ResultTooLarge", "message": str(exc), "where": ""})
         except BaseException as exc:
@@ -191,16 +207,9 @@ class Worker:
                                           "where": ""})
         return reply
 
-    def _snapshot(self, arg):
-        if self.torch is not None and isinstance(arg, self.torch.Tensor):
-            return arg.detach().clone().numpy()
-        if isinstance(arg, np.ndarray):
-            return arg.copy()
-        return None
-
 
 def serve(request_fd: int, response_fd: int, *, library: str, module: str, file: str,
-          isolation: str, result_bytes: int, memory_mb: float = 0) -> None:
+          isolation: str, result_bytes: int, memory_mb: float = 0, arena_fd: int = -1) -> None:
     """Load the array library, report, wait for the judge's go, import the student's
     module, report it, then answer calls until told to stop. Never returns.
 
@@ -212,6 +221,9 @@ def serve(request_fd: int, response_fd: int, *, library: str, module: str, file:
     send, receive = protocol.send, protocol.receive
 
     worker = Worker(library, file, result_bytes)
+    if arena_fd >= 0:  # the judge's arguments arena: it reads back what the student's code changed
+        arena_fd = _private_fd(arena_fd)
+        worker.arena = mmap.mmap(arena_fd, os.fstat(arena_fd).st_size)
     footprint = _memory()
     if memory_mb > 0:  # the student's allowance on top of what the library itself reserved
         # a backstop for one process outgrowing the judge's watch between two looks;
@@ -272,10 +284,11 @@ def main() -> None:
     parser.add_argument("--isolation", default="none")
     parser.add_argument("--result-mb", type=float, default=16)
     parser.add_argument("--memory-mb", type=float, default=0)
+    parser.add_argument("--arena-fd", type=int, default=-1)
     options = parser.parse_args()
     serve(options.request_fd, options.response_fd, library=options.library, module=options.module,
           file=options.file, isolation=options.isolation, result_bytes=int(options.result_mb * MiB),
-          memory_mb=options.memory_mb)
+          memory_mb=options.memory_mb, arena_fd=options.arena_fd)
 
 
 def _flush() -> None:

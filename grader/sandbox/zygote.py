@@ -37,7 +37,7 @@ import reaper  # noqa: E402
 import worker  # noqa: E402
 
 MAX_REQUEST = 1 << 20
-PIPES = ("request", "response", "output", "status")
+PIPES = ("request", "response", "output", "arena", "status")
 PR_SET_NAME = 15
 
 
@@ -59,7 +59,7 @@ def serve_worker(config: dict, isolation: list[str]) -> None:
     worker.serve(config["fds"]["request"], config["fds"]["response"], library=config["library"],
                  module=config["module"], file=config["file"], isolation=",".join(isolation) or "none",
                  result_bytes=int(float(config["result_mb"]) * worker.MiB),
-                 memory_mb=float(config.get("memory_mb", 0)))
+                 memory_mb=float(config.get("memory_mb", 0)), arena_fd=config["fds"]["arena"])
 
 
 def child(config: dict, fds: dict[str, int]) -> None:
@@ -71,7 +71,7 @@ def child(config: dict, fds: dict[str, int]) -> None:
         os.dup2(null, 0)
         os.dup2(fds["output"], 1)
         os.dup2(fds["output"], 2)
-        keep = {0, 1, 2, fds["request"], fds["response"], fds["status"]}
+        keep = {0, 1, 2, fds["request"], fds["response"], fds["arena"], fds["status"]}
         for entry in os.listdir("/proc/self/fd"):
             if int(entry) not in keep:
                 try:
