@@ -592,3 +592,19 @@ def test_exit_statuses_are_described():
     assert describe_exit(3).endswith("exited with status 3")
     assert "SIGKILL" in describe_exit(128 + 9) and "memory" in describe_exit(-9)
     assert "SIGXCPU" in describe_exit(128 + 24)
+
+
+def test_removing_a_scratch_folder_never_touches_its_parent(tmp_path):
+    """The clean-up once made /tmp 0700 for everybody when a scratch folder was already gone."""
+    from grader.sandbox.client import _remove_tree
+
+    parent = tmp_path / "shared"
+    parent.mkdir(mode=0o1777)
+    os.chmod(parent, 0o1777)
+    _remove_tree(parent / "gradecheck-gone")  # already removed
+    scratch = parent / "gradecheck-x"
+    (scratch / "locked" / "deep").mkdir(parents=True)
+    os.chmod(scratch / "locked", 0o500)
+    _remove_tree(scratch)
+    assert not scratch.exists()
+    assert parent.stat().st_mode & 0o7777 == 0o1777

@@ -472,10 +472,15 @@ def base_environment() -> dict[str, str]:
 
 
 def _remove_tree(path: Path) -> None:
+    root = os.path.realpath(path)
+
     def retry(function: Any, target: str, _info: Any) -> None:
         try:  # a submission may have made a folder of its own unwritable
-            os.chmod(os.path.dirname(target), 0o700)
-            os.chmod(target, 0o700)
+            parent = os.path.realpath(os.path.dirname(target))
+            if parent == root or parent.startswith(root + os.sep):  # never above the tree (/tmp!)
+                os.chmod(parent, 0o700)
+            if os.path.realpath(target).startswith(root):
+                os.chmod(target, 0o700)
             function(target)
         except OSError:
             pass
