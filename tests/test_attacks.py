@@ -43,13 +43,14 @@ FORMATS = ("json", "autolab", "gradescope")
 # channels (stdout, results.json, output size, the process tree), in all formats.
 PLATFORM_CASES = ("fake_autolab_lines", "results_json_writer", "print_flood", "close_stdio",
                   "garbage_fds", "kill_parent", "os_exit_at_import", "syntax_error", "infinite_loop",
-                  "read_reference", "patch_grader")
+                  "read_reference", "patch_grader", "late_fake_line")
 GRADE_TIMEOUT_S = 900  # a guard against a hung grader, not a timing assertion
 ALL_LOST = {question: 0.0 for question in QUESTIONS}
 
 # attack -> {question: score left}; questions not named keep full marks.
 EXPECTED: dict[str, dict[str, float]] = {
     "background_processes": {},
+    "bank_poisoner": {},  # tests/test_isolation.py grades after it with the same cache
     "close_stdio": {},
     "exit_in_functions": {"loss_backward": 0.0, "color_histogram": 0.0},
     "fake_autolab_lines": {"loss_backward": 0.0},
@@ -60,8 +61,13 @@ EXPECTED: dict[str, dict[str, float]] = {
     "infinite_loop": {"softmax_backward": 0.0},
     "infinite_loop_at_import": ALL_LOST,
     "kill_parent": {"loss_backward": 0.0},
+    "late_fake_line": {"loss_backward": 0.0},
+    "lock_filler": {},
     # linear_matches_reference keeps its 2.5; linear_contract (calls linear_backward) deducts 2
     "memory_bomb": {"linear": 0.5},
+    # 4 x 1.2 GiB against memory_mb 2048: ending the submission cuts short the first call
+    # of linear in each worker, in linear_matches_reference (2.5) and linear_contract (2)
+    "memory_children": {"linear": 5.5},
     # max_margin_loss keeps 3.3333; the properties check (needs the backward) deducts 2
     "missing_functions": {"softmax_backward": 0.0, "max_margin": 1.3333},
     "mutates_inputs": {"loss": 8.0},  # loss_contract deducts 20%
@@ -69,10 +75,17 @@ EXPECTED: dict[str, dict[str, float]] = {
     "patch_grader": {"color_histogram": 0.0},
     "patch_libraries": {"loss_backward": 0.0, "color_histogram": 0.0},
     "print_flood": {},
+    "proc_reference_thief": {"color_histogram": 0.0},
     "read_reference": {"color_histogram": 0.0},
+    "report_rewriter": {},
     "results_json_writer": {"loss_backward": 0.0},
     "returns_nan_and_wrong_shapes": {"linear": 8.0, "max_margin": 1.3333},
     "returns_none_and_lists": {"loss_backward": 0.0, "color_histogram": 0.0},
+    # as root the student's folder is a size-limited tmpfs: writes fail, linear carries on
+    "scratch_filler": {},
+    # 60 spinning children: the CPU limit ends the submission during linear's first call
+    # in each worker (linear_matches_reference's 2.5, linear_contract's 2)
+    "spinning_children": {"linear": 5.5},
     "syntax_error": ALL_LOST,
     "sys_exit_at_import": ALL_LOST,
     "wrong_signatures": {"linear": 5.5, "loss_backward": 0.0, "max_margin": 2.6667},
@@ -82,6 +95,9 @@ EXPECTED: dict[str, dict[str, float]] = {
 ROOT_ONLY = {"kill_parent", "read_reference"}
 # Graded with a short import limit: nothing can be graded anyway.
 SHORT_IMPORT = {"infinite_loop_at_import"}
+# Graded with a call limit of 10 s: its children need time to touch the memory they hold,
+# and the memory limit, not the time limit, must be what stops them.
+LONG_CALLS = {"memory_children"}
 NAMES = sorted(EXPECTED)
 
 
@@ -137,13 +153,15 @@ def runs(tmp_path_factory, gradescope_dir_existed) -> dict[tuple[str, str], Run]
     base = tmp_path_factory.mktemp("attack-assignments")
     limited = _limited_copy(base / "limited", call_seconds=3, import_seconds=30)
     short = _limited_copy(base / "short", call_seconds=3, import_seconds=6)
+    roomy = _limited_copy(base / "roomy", call_seconds=10, import_seconds=30)
     workdir = tmp_path_factory.mktemp("attack-runs")
     names = [n for n in NAMES if AS_ROOT or n not in ROOT_ONLY]
     slow_first = sorted(names, key=lambda n: n not in ("infinite_loop_at_import", "infinite_loop",
                                                        "huge_result", "memory_bomb"))
     jobs = [(n, fmt) for n in slow_first for fmt in FORMATS if fmt == "json" or n in PLATFORM_CASES]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        done = pool.map(lambda job: _grade(short if job[0] in SHORT_IMPORT else limited, *job, workdir), jobs)
+        done = pool.map(lambda job: _grade(short if job[0] in SHORT_IMPORT else roomy if job[0] in LONG_CALLS
+                                           else limited, *job, workdir), jobs)
         return dict(zip(jobs, done))
 
 
@@ -278,6 +296,11 @@ def test_failures_say_what_happened(runs):
     assert "does not define softmax_backward()" in _messages(_json_report(runs, "missing_functions"),
                                                              "softmax_backward")
     assert "did not finish within 6 s" in _messages(_json_report(runs, "infinite_loop_at_import"), "softmax")
+
+
+def test_memory_held_by_children_counts_for_the_submission(runs):
+    """4 children of 1.2 GiB each, under a 2048 MB limit meant per submission."""
+    assert "memory" in _messages(_json_report(runs, "memory_children"), "linear").lower()
 
 
 def test_no_process_started_by_an_attack_survives(runs):

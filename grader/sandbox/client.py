@@ -358,6 +358,8 @@ class Sandbox:
         encoded, placed = self._place_arguments(args)
         request = {"op": "call", "id": self._next_id, "function": function, "args": encoded}
         started = time.monotonic()
+        if self.watcher is not None:
+            self.watcher.call_began()
         self._in_call = True
         try:
             protocol.send(self._request_fd, request, started + limit)

@@ -35,8 +35,9 @@ CPU_WINDOW = 1.0
 MAX_SCRATCH_FILES = 5000
 
 
-def process_table() -> dict[int, tuple[int, float, int, int]]:
-    """Every live process: pid -> (parent pid, CPU seconds, threads, resident bytes)."""
+def process_table() -> dict[int, tuple[int, float, int, int, float]]:
+    """Every live process: pid -> (parent pid, CPU seconds, threads, resident bytes,
+    start time in seconds since boot)."""
     table = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -51,11 +52,17 @@ def process_table() -> dict[int, tuple[int, float, int, int]]:
             continue
         # after the name: state ppid ... utime(11) stime(12) ... num_threads(17) ... rss(21)
         table[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS,
-                             int(fields[17]), int(fields[21]) * PAGE)
+                             int(fields[17]), int(fields[21]) * PAGE, int(fields[19]) / TICKS)
     return table
 
 
-def below(table: dict[int, tuple[int, float, int, int]], root: int) -> set[int]:
+def since_boot() -> float:
+    """Seconds since the machine booted (the clock of /proc's start times)."""
+    with open("/proc/uptime", encoding="ascii") as handle:
+        return float(handle.read().split()[0])
+
+
+def below(table: dict[int, tuple[int, float, int, int, float]], root: int) -> set[int]:
     """The processes below `root` in `table`'s parent tree."""
     children: dict[int, list[int]] = {}
     for pid, row in table.items():
@@ -114,6 +121,14 @@ class Watcher(threading.Thread):
         self._done = threading.Event()
         self._spine = set(spine)  # the launcher's own chain down to the worker
         self._cpu: list[tuple[float, float]] = []
+        self._call_began = 0.0  # since_boot() when the current call started
+
+    def call_began(self) -> None:
+        """A call starts now: processes started before it may not outlive the previous one."""
+        try:
+            self._call_began = since_boot()
+        except (OSError, ValueError, IndexError):
+            self._call_began = 0.0
 
     def stop(self) -> None:
         """End the watch (returns at once; the thread finishes within one interval)."""
@@ -126,6 +141,22 @@ class Watcher(threading.Thread):
             if self.launcher not in table:
                 return
             tree = below(table, self.launcher)
+            # Only the worker may outlive a call: anything else started before the
+            # current call (or while none runs) is ended before it can cost that call.
+            calling = self.in_call()
+            leftovers = {pid for pid in tree - self._spine
+                         if not calling or table[pid][4] < self._call_began - 0.05}
+            if leftovers:
+                self.strays += len(leftovers)
+                for pid in leftovers:
+                    kill_descendants(pid)
+                    try:
+                        os.kill(pid, 9)
+                    except OSError:
+                        pass
+                tree -= leftovers
+                for pid in leftovers:
+                    tree -= below(table, pid)
             reason = self._breach(table, tree)
             now = time.monotonic()
             if reason is None and self.scratch is not None and now - last_scratch > 1.0:
@@ -138,18 +169,8 @@ class Watcher(threading.Thread):
                 self.reason = reason
                 kill_descendants(self.launcher)
                 return
-            if not self.in_call():
-                extra = tree - self._spine
-                if extra:  # left running after a call: nobody may outlive it
-                    self.strays += len(extra)
-                    for pid in extra:
-                        kill_descendants(pid)
-                        try:
-                            os.kill(pid, 9)
-                        except OSError:
-                            pass
 
-    def _breach(self, table: dict[int, tuple[int, float, int, int]], tree: set[int]) -> str | None:
+    def _breach(self, table: dict[int, tuple[int, float, int, int, float]], tree: set[int]) -> str | None:
         rows = [table[pid] for pid in tree]
         threads = sum(row[2] for row in rows)
         if threads > self.limits.max_processes:
