@@ -16,6 +16,13 @@ the reference, the engine's own sources, the Python, hypothesis and numpy
 versions). It is kept in memory for the process and in a cache folder
 (GRADECHECK_CACHE, else $XDG_CACHE_HOME/gradecheck, else ~/.cache/gradecheck)
 as JSON data, never code. GRADECHECK_EXAMPLES=live turns banks off.
+
+A bank on disk is trusted only if this grader's user wrote it: each file
+carries an HMAC-SHA256 under the cache folder's private key (grader.signing).
+A bank whose MAC does not verify, that is not a private file of ours, or
+that does not parse, is ignored: recorded again and replaced, atomically. A
+cache folder that is not ours, is writable by others, or whose key is not
+private, is neither read nor written (banks are then recorded in memory).
 """
 
 from __future__ import annotations
@@ -31,14 +38,15 @@ from typing import Any
 
 import numpy as np
 
+from . import signing
 from .checks import Context, RegisteredCheck, Unrecordable, copy_example
-from .output import write_atomically
 from .sandbox import protocol
 from .sandbox.outcomes import CallOutcome
 from .sandbox.values import decode_value
 from .spec import Assignment
 
 FORMAT = 2
+LARGEST = 256 * 2**20  # bytes of a bank file read back (they hold some 100 KB)
 ENGINE_SOURCES = [Path(__file__), Path(__file__).with_name("checks.py")]
 _MEMORY: dict[str, "ExampleBank"] = {}
 
@@ -114,12 +122,9 @@ def bank_for(assignment: Assignment, registry: dict[str, RegisteredCheck],
         return _MEMORY[key]
     path = bank_path(assignment, key)
     bank = read_bank(path, key)
-    if bank is None:
+    if bank is None:  # absent, stale, or not written by this grader: recorded afresh, replaced
         bank = record_bank(assignment, registry, reference, key)
-        try:
-            write_atomically(path, json.dumps(bank_to_json(bank), separators=(",", ":")))
-        except (OSError, Unrecordable):
-            pass  # an unwritable cache (or an unstorable example) only costs a recording per process
+        write_bank(path, bank)  # an unwritable or refused cache only costs a recording per process
     _MEMORY[key] = bank
     return bank
 
@@ -241,9 +246,25 @@ def bank_from_json(data: Any, key: str) -> ExampleBank:
     return ExampleBank(key, checks)
 
 
-def read_bank(path: Path, key: str) -> ExampleBank | None:
-    """The bank saved at `path` for `key`, or None when absent, stale or unreadable."""
+def write_bank(path: Path, bank: ExampleBank) -> bool:
+    """Save `bank` at `path`, atomically, signed with the key of its folder
+    (grader.signing); False when it cannot be (an unwritable or refused folder, an
+    example that cannot be stored)."""
     try:
-        return bank_from_json(json.loads(path.read_text(encoding="utf-8")), key)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError, protocol.ProtocolError, Unrecordable):
+        data = json.dumps(bank_to_json(bank), separators=(",", ":")).encode("utf-8")
+    except (Unrecordable, ValueError, TypeError):
+        return False
+    return signing.write_signed(path.parent, path.name, signing.BANK, data)
+
+
+def read_bank(path: Path, key: str) -> ExampleBank | None:
+    """The bank saved at `path` for `key` by `write_bank`, or None when absent, stale,
+    unreadable, or not written by this grader (see grader.signing)."""
+    data = signing.read_signed(path.parent, path.name, signing.BANK, LARGEST)
+    if data is None:
+        return None
+    try:
+        return bank_from_json(json.loads(data.decode("utf-8")), key)
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError, protocol.ProtocolError,
+            Unrecordable):
         return None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import statistics
 from collections import Counter
 from pathlib import Path
@@ -14,14 +13,20 @@ from .pngplot import bar_chart
 from .spec import Assignment
 
 
-def load_reports(out: Path) -> list[dict]:
-    """Every report under OUT/reports, sorted by student."""
+def load_reports(out: Path, assignment: Assignment) -> list[dict]:
+    """Every report under OUT/reports that this grader signed (grader.batch), sorted by
+    student; a report anyone else wrote or changed is left out.
+
+    grade-all itself builds its gradebook from the reports it holds in memory
+    (grader.batch.Batch.reports); this is for reading a finished OUT folder again."""
+    from .batch import grader_key, read_report
+
+    key = grader_key(create=False)
     reports = []
     for path in sorted((out / "reports").glob("*.json")):
-        try:
-            reports.append(json.loads(path.read_text(encoding="utf-8")))
-        except ValueError:
-            continue
+        report = read_report(out, path.name[: -len(".json")], assignment, key)
+        if report is not None:
+            reports.append(report)
     return reports
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, SAMPLES
-from grader import examples
+from grader import examples, signing
 from grader.checks import import_file, load_registry
 from grader.runner import grade
 from grader.spec import load
@@ -83,7 +83,7 @@ def test_bank_and_live_hypothesis_grade_identically(path, assignment, monkeypatc
 
 def test_bank_survives_the_disk_and_rejects_stale_or_broken_files(recorded, tmp_path):
     path = tmp_path / "bank.json"
-    path.write_text(json.dumps(examples.bank_to_json(recorded)))
+    assert examples.write_bank(path, recorded)  # signed with the folder's key (grader.signing)
     again = examples.read_bank(path, recorded.key)
     assert again is not None
     for name, calls in recorded.checks.items():
@@ -93,10 +93,15 @@ def test_bank_survives_the_disk_and_rejects_stale_or_broken_files(recorded, tmp_
             for a, b in zip(mine, theirs):
                 assert repr(a) == repr(b)
     assert examples.read_bank(path, "another key") is None
-    path.write_text(json.dumps({"format": examples.FORMAT, "key": recorded.key, "checks": {
-        "x": [{"strategies": "s", "examples": [[{"t": "pickle", "data": "..."}]]}]}}))
+    # written by this grader's user but not a bank: refused all the same
+    signed = {"format": examples.FORMAT, "key": recorded.key, "checks": {
+        "x": [{"strategies": "s", "examples": [[{"t": "pickle", "data": "..."}]]}]}}
+    assert signing.write_signed(tmp_path, path.name, signing.BANK, json.dumps(signed).encode())
     assert examples.read_bank(path, recorded.key) is None
-    path.write_text("not json")
+    assert signing.write_signed(tmp_path, path.name, signing.BANK, b"not json")
+    assert examples.read_bank(path, recorded.key) is None
+    # a bank without this grader's MAC is not read at all (tests/test_integrity.py has more)
+    path.write_text(json.dumps(examples.bank_to_json(recorded)))
     assert examples.read_bank(path, recorded.key) is None
     assert examples.read_bank(tmp_path / "absent.json", recorded.key) is None
 

@@ -36,9 +36,13 @@ def _progress_line(done: int, total: int, student: str, started: float, tty: boo
 
 
 def run(args: argparse.Namespace) -> int:
-    """Grade the folder, then write the gradebook, summary and histogram."""
-    from ..batch import discover, grade_all, is_done
-    from ..gradebook import load_reports, summarise, write_gradebook, write_histogram
+    """Grade the folder, then write the gradebook, summary and histogram.
+
+    They are built from the reports this run holds: those the judges sent back,
+    and those of an earlier run whose signature verifies (grader.batch); nothing
+    else under OUT/reports is read."""
+    from ..batch import Batch
+    from ..gradebook import summarise, write_gradebook, write_histogram
 
     folder, out = Path(args.folder), Path(args.out)
     try:
@@ -48,15 +52,19 @@ def run(args: argparse.Namespace) -> int:
     except GraderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_GRADER_FAILED
-    submissions = discover(folder)
-    pending = [s for s in submissions if not is_done(out, s.student)]
+    batch = Batch(assignment, folder, out)
+    if batch.key is None:
+        print(f"warning: the grader's key cannot be used ({batch.key_problem or 'its folder cannot be written'}): "
+              "example banks are neither read nor saved there and reports are not signed, so a later "
+              "run will grade every submission again", file=sys.stderr)
+    pending = batch.pending
     tty = sys.stderr.isatty()
-    skipped = len(submissions) - len(pending)
-    if skipped:
-        print(f"{skipped} of {len(submissions)} submissions already graded; skipping them", file=sys.stderr)
+    if batch.skipped:
+        print(f"{batch.skipped} of {len(batch.submissions)} submissions already graded; skipping them",
+              file=sys.stderr)
     started = time.monotonic()
     done = 0
-    for student, score, seconds, error in grade_all(assignment, folder, out, jobs=args.jobs):
+    for student, score, seconds, error in batch.run(args.jobs):
         done += 1
         if error:
             print(f"\ngrader failure on {student}: {error}", file=sys.stderr)
@@ -64,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.flush()
     if tty and pending:
         sys.stderr.write("\n")
-    reports = load_reports(out)
+    reports = batch.ordered_reports()
     write_gradebook(assignment, reports, out / "gradebook.csv")
     summary = summarise(assignment, reports)
     write_atomically(out / "summary.json", json.dumps(summary, indent=2) + "\n")
