@@ -221,11 +221,13 @@ def preload(assignment: Assignment) -> None:
 
     from .checks import import_file, load_registry
     from .examples import bank_for
+    from .secret import course_secret, salt_of
 
     torch.set_num_threads(1)
     registry = load_registry(assignment)
     reference = import_file(assignment.reference, f"gradecheck_reference_{assignment.name}")
-    bank_for(assignment, registry, reference)  # recorded or read once, shared by every judge
+    salt = salt_of(course_secret(assignment.folder))  # the judges' own (runner.grade looks it up too)
+    bank_for(assignment, registry, reference, salt)  # recorded or read once, shared by every judge
 
 
 def _die_with_parent(parent: int) -> None:

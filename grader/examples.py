@@ -88,13 +88,14 @@ def cache_folder() -> Path:
     return Path(base) / "gradecheck"
 
 
-def bank_key(assignment: Assignment) -> str:
+def bank_key(assignment: Assignment, salt: str = "") -> str:
     """A digest of everything the recorded examples depend on."""
     import hypothesis
 
     digest = hashlib.sha256()
     parts = [f"format {FORMAT}", f"python {sys.version_info[:2]}", f"hypothesis {hypothesis.__version__}",
              f"numpy {np.__version__}", f"max_examples {assignment.max_examples}"]
+    parts.append(f"salt {salt}")  # the course secret's salt: a digest, never the secret
     for part in parts:
         digest.update(part.encode() + b"\0")
     for path in [assignment.folder / "assignment.yaml", assignment.checks_module, assignment.reference,
@@ -109,13 +110,13 @@ def bank_path(assignment: Assignment, key: str) -> Path:
 
 
 def bank_for(assignment: Assignment, registry: dict[str, RegisteredCheck],
-             reference: ModuleType) -> ExampleBank | None:
+             reference: ModuleType, salt: str = "") -> ExampleBank | None:
     """The assignment's bank: from memory, else the cache folder, else recorded now
     (and saved to the cache folder when it is writable). None when banks are off."""
     if not enabled():
         return None
     try:
-        key = bank_key(assignment)
+        key = bank_key(assignment, salt)
     except OSError:
         return None
     if key in _MEMORY:
@@ -123,7 +124,7 @@ def bank_for(assignment: Assignment, registry: dict[str, RegisteredCheck],
     path = bank_path(assignment, key)
     bank = read_bank(path, key)
     if bank is None:  # absent, stale, or not written by this grader: recorded afresh, replaced
-        bank = record_bank(assignment, registry, reference, key)
+        bank = record_bank(assignment, registry, reference, key, salt=salt)
         write_bank(path, bank)  # an unwritable or refused cache only costs a recording per process
     _MEMORY[key] = bank
     return bank
@@ -169,7 +170,7 @@ class ReferenceCalls:
 
 
 def record_bank(assignment: Assignment, registry: dict[str, RegisteredCheck],
-                reference: ModuleType, key: str | None = None) -> ExampleBank:
+                reference: ModuleType, key: str | None = None, *, salt: str = "") -> ExampleBank:
     """Run every check against the reference, in this process, logging what hypothesis draws.
 
     A check that does not pass on the reference, or draws something that
@@ -181,14 +182,14 @@ def record_bank(assignment: Assignment, registry: dict[str, RegisteredCheck],
         for check in question.checks:
             log: Recorded = []
             ctx = Context(sandbox=calls, reference=reference, assignment=assignment, check=check,  # type: ignore[arg-type]
-                          registered=registry[check.name], broken={}, recorder=log)
+                          registered=registry[check.name], broken={}, recorder=log, salt=salt)
             try:
                 registry[check.name].function(ctx)
             except Exception:  # noqa: BLE001 - CheckFailed, Unrecordable or a check's own bug
                 checks[check.name] = None
             else:
                 checks[check.name] = log
-    return ExampleBank(key or bank_key(assignment), checks)
+    return ExampleBank(key or bank_key(assignment, salt), checks)
 
 
 # -- on disk: JSON data, validated on the way in --------------------------------

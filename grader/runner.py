@@ -15,6 +15,7 @@ from .results import CheckResult, Report
 from .sandbox.client import REFUSED, SANDBOX_FAILED, CallOutcome, Sandbox
 from .sandbox.outcomes import JOB_TIME_USED
 from .scoring import score_question
+from .secret import course_secret, salt_of
 from .spec import Assignment, CheckSpec
 from .submission import prepare
 
@@ -25,7 +26,8 @@ def selected(check: CheckSpec, visibility: str) -> bool:
 
 
 def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
-          use_bank: bool = True, minimum: str | None = None, deadline: float | None = None) -> Report:
+          use_bank: bool = True, minimum: str | None = None, deadline: float | None = None,
+          secret: str | None = None) -> Report:
     """Grade `submission` against `assignment`; student failures never raise.
 
     `use_bank` replays the examples hypothesis drew against the reference
@@ -42,6 +44,7 @@ def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
     minimum isolation (before any student code ran).
     """
     started = time.monotonic()
+    salt = salt_of(course_secret(assignment.folder) if secret is None else secret)
     try:
         prepared = prepare(assignment, Path(submission))
     except SubmissionError as exc:
@@ -58,7 +61,7 @@ def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
         sandbox.start()  # the worker imports torch while the judge loads its checks
         registry = load_registry(assignment)
         reference = import_file(assignment.reference, f"gradecheck_reference_{assignment.name}")
-        bank = bank_for(assignment, registry, reference) if use_bank else None
+        bank = bank_for(assignment, registry, reference, salt) if use_bank else None
         broken: dict[str, CallOutcome] = {}
         questions = []
         import_failure = sandbox.ensure_ready()
@@ -79,7 +82,8 @@ def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
                     result = _result(check, Status.NOT_RUN, JOB_TIME_USED)
                 else:
                     result = run_check(check, registry[check.name], sandbox=sandbox,
-                                       reference=reference, assignment=assignment, broken=broken, bank=bank)
+                                       reference=reference, assignment=assignment, broken=broken, bank=bank,
+                                       salt=salt)
                     if (deadline is not None and time.monotonic() >= deadline
                             and JOB_TIME_USED in result.message and not result.passed):
                         result.status = Status.NOT_RUN  # cut short by the job's clock, not by the code

@@ -22,6 +22,8 @@ from pathlib import Path
 
 from grader import spec as spec_module
 from grader.checks import load_registry
+from grader.secret import FILE_NAME as SECRET_FILE
+from grader.secret import course_secret, ensure_secret_file
 from grader.spec import ROOT, Assignment
 
 from . import archive, local, public
@@ -137,6 +139,10 @@ def student_files(assignment: Assignment) -> Files:
     files.update(archive.read_tree(ROOT / "grader", under="local_grader/grader", skip=STAFF_ONLY))
     leaks = public.find_leaks({k: v.data for k, v in files.items()}, solution_lines(reference),
                               public.hidden_names(assignment))
+    secret = course_secret(assignment.folder)
+    if secret:  # the server's examples must stay unpredictable
+        leaks += [f"{path}: the course secret" for path, entry in files.items()
+                  if secret.encode() in entry.data or path.endswith(SECRET_FILE)]
     if leaks:
         raise BuildError("the student handout would leak:\n  " + "\n  ".join(leaks))
     return files
@@ -154,6 +160,8 @@ def server_files(assignment: Assignment) -> Files:
     files[f"{folder}/assignment.yaml"] = Entry((assignment.folder / "assignment.yaml").read_bytes())
     checks = assignment.checks_module
     files[f"{folder}/{checks.name}"] = Entry(checks.read_bytes())
+    secret, _created = ensure_secret_file(assignment.folder)  # staff-only: the bundles, never the handout
+    files[f"{folder}/{SECRET_FILE}"] = Entry((secret + "\n").encode())
     return files
 
 

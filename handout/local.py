@@ -111,7 +111,10 @@ def grade(args: argparse.Namespace) -> int:
         print(f"Note: {note}")
     try:
         # the public checks replay their own recording: no example bank
-        report = run_grader(assignment, target, visibility="public", use_bank=False)
+        # the public examples the recording holds, whatever secret the environment sets
+        # a student grading their own code needs no protection from it: any isolation will do
+        report = run_grader(assignment, target, visibility="public", use_bank=False, secret="",
+                            minimum="none")
     except GraderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# The platform formats refuse to grade without a course secret (grader/secret.py); every
+# grader these tests start inherits this one.
+os.environ.setdefault("GRADECHECK_SECRET", "the tests' course secret")
 SAMPLES = ROOT / "assignments" / "softmax_lab" / "samples"
 QUESTIONS = ["softmax", "linear", "loss", "loss_backward", "softmax_backward", "color_histogram", "max_margin"]
 

@@ -286,7 +286,7 @@ def test_failures_say_what_happened(runs):
     assert "did not finish within 3 s" in _messages(_json_report(runs, "infinite_loop"), "softmax_backward")
     # on a loaded machine the ever-growing list may hit the call's time limit first
     bomb = _messages(_json_report(runs, "memory_bomb"), "linear")
-    assert "MemoryError" in bomb or "did not finish within 3 s" in bomb
+    assert "MemoryError" in bomb or "memory" in bomb or "did not finish within 3 s" in bomb
     exits = _json_report(runs, "exit_in_functions")
     assert "SystemExit" in _messages(exits, "loss_backward")
     assert "exited with status 0" in _messages(exits, "color_histogram")

@@ -43,7 +43,8 @@ def _grade(fake, fmt: str, tmp_path):
     if fmt == "gradescope":
         command += ["--output", str(target)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300,
-                          env={"PATH": "/usr/bin:/bin", "GRADECHECK_ZYGOTE": "0", "HOME": str(tmp_path)})
+                          env={"PATH": "/usr/bin:/bin", "GRADECHECK_ZYGOTE": "0", "HOME": str(tmp_path),
+                               "GRADECHECK_SECRET": "a course secret"})
     return done, target
 
 

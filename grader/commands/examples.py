@@ -22,6 +22,7 @@ def run(args: argparse.Namespace) -> int:
     """Record (or find) the bank, say where it is and which checks will run hypothesis live."""
     from ..checks import import_file, load_registry
     from ..examples import bank_for, bank_path, enabled
+    from ..secret import course_secret, salt_of
 
     started = time.monotonic()
     try:
@@ -30,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
             raise GraderError("GRADECHECK_EXAMPLES=live turns example banks off")
         registry = load_registry(assignment)
         reference = import_file(assignment.reference, f"gradecheck_reference_{assignment.name}")
-        bank = bank_for(assignment, registry, reference)
+        bank = bank_for(assignment, registry, reference, salt_of(course_secret(assignment.folder)))
     except GraderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_GRADER_FAILED

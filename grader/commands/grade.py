@@ -20,6 +20,7 @@ from ..errors import GraderError, SandboxError
 from ..output import EXIT_GRADER_FAILED, EXIT_OK, emit, failure_report, minimal_report
 from ..reporters import REPORTERS
 from ..results import REVEAL
+from ..secret import course_secret
 from ..sandbox.levels import LEVELS
 from ..text import clean
 
@@ -58,8 +59,10 @@ def run(args: argparse.Namespace) -> int:
         assignment = spec_module.load(args.assignment)
         limit = args.time_limit if args.time_limit is not None else \
             assignment.platform_limits.get(args.format)
+        # on a platform the examples must be the server's own (grader/secret.py)
+        secret = course_secret(assignment.folder, required=args.format in ("autolab", "gradescope"))
         report = grade(assignment, Path(args.submission), visibility=args.visibility,
-                       minimum=args.isolation, deadline=job_deadline(limit))
+                       minimum=args.isolation, deadline=job_deadline(limit), secret=secret)
     except GraderError as exc:
         _say(f"error: {exc}")
         report, status = failure_report(args.assignment, args.submission, str(exc)), EXIT_GRADER_FAILED
