@@ -254,3 +254,47 @@ def test_grade_sh_refuses_a_missing_file_clearly(built, tmp_path):
     result = run(["./grade.sh", "nowhere.py"], lab)
     assert result.returncode != 0
     assert "nowhere.py" in result.stderr and "Traceback" not in result.stderr
+
+
+LOCAL_VERDICTS = """
+import json, sys
+from pathlib import Path
+from gradecheck_local.local import load_public
+from grader.runner import grade
+assignment, _facts = load_public()
+verdicts = {}
+for path in sys.argv[1:]:
+    report = grade(assignment, Path(path), visibility="public", use_bank=False, secret="", minimum="none")
+    verdicts[path] = {c.name: c.passed for q in report.questions for c in q.checks}
+print(json.dumps(verdicts))
+"""
+
+
+@pytest.mark.slow
+def test_the_local_grade_and_the_server_agree_on_every_honest_submission(built, tmp_path):
+    """Visible checks, pass or fail: the handout's public examples against the server's own,
+    drawn from the course secret, for every file of the corpus."""
+    corpus = sorted((ROOT / "tests" / "submissions" / ASSIGNMENT).glob("*/*.py"))
+    lab = unpack(built["handout_tar"], tmp_path / "student")
+    local = subprocess.run([sys.executable, "-c", LOCAL_VERDICTS, *map(str, corpus)],
+                           cwd=lab / "local_grader", capture_output=True, text=True, timeout=900)
+    assert local.returncode == 0, local.stderr[-3000:]
+    local_verdicts = json.loads(local.stdout.strip().splitlines()[-1])
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for path in corpus:
+        (folder / f"{path.parent.name}__{path.name}").write_bytes(path.read_bytes())
+    assert os.environ.get("GRADECHECK_SECRET"), "the server side must draw its own examples"
+    server = subprocess.run([sys.executable, "-m", "grader", "grade-all", ASSIGNMENT, str(folder),
+                             "--out", str(tmp_path / "out"), "--jobs", "2"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert server.returncode == 0, server.stderr[-3000:]
+    disagree = []
+    for path in corpus:
+        report = json.loads((tmp_path / "out" / "reports" / f"{path.parent.name}__{path.stem}.json").read_text())
+        remote = {c["name"]: c["passed"] for q in report["questions"] for c in q["checks"]
+                  if c["visibility"] == "visible"}
+        if local_verdicts[str(path)] != remote:
+            disagree.append(f"{path.parent.name}/{path.name}: local {local_verdicts[str(path)]} "
+                            f"server {remote}")
+    assert not disagree, "\n".join(disagree)
