@@ -7,6 +7,7 @@ the student handout and platform bundles) into the folder given by --out.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -43,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         from handout import build_all
     except ImportError:
         return 0
+    # a throwaway secret for the demo's bundles, rather than a secret.txt in the checkout
+    os.environ.setdefault("GRADECHECK_SECRET", "the demo's own secret: make a course's with `grader handout`")
     built = build_all(assignment, out / "handout")
     print(f"The handout and the Autolab / Gradescope bundles are in {out / 'handout' / assignment.name}/")
     for name, location in built.items():
