@@ -62,7 +62,7 @@ def _expected(assignment, submission: Path) -> float:
 
 def _score(assignment, submission: Path, monkeypatch) -> float:
     _fresh_process(monkeypatch)
-    return grade(assignment, submission).score
+    return grade(assignment, submission, secret="").score  # the unsalted bank recorded here
 
 
 # -- banks -------------------------------------------------------------------------------
@@ -220,9 +220,9 @@ def test_the_tampered_banks_would_change_grades(assignment, recorded_cache, monk
     _, _, honest = recorded_cache
     key = honest["key"]
     monkeypatch.setattr(examples, "_MEMORY", {key: examples.bank_from_json(_nan(honest), key)})
-    assert grade(assignment, GOOD).score < _expected(assignment, GOOD) - 50
+    assert grade(assignment, GOOD, secret="").score < _expected(assignment, GOOD) - 50
     monkeypatch.setattr(examples, "_MEMORY", {key: examples.bank_from_json(_emptied(honest), key)})
-    assert grade(assignment, BAD).score > _expected(assignment, BAD)
+    assert grade(assignment, BAD, secret="").score > _expected(assignment, BAD)
 
 
 @pytest.mark.parametrize("kind", KINDS)

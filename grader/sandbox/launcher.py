@@ -366,13 +366,7 @@ def launch(config: dict, start: Callable[[dict, list[str]], None] = exec_worker,
             _prctl(PR_SET_CHILD_SUBREAPER, 1)
             _finish(supervise(child, judge_alive), status_fd)
         if child == 0:
-            for fd in private:
-                os.close(fd)
-            private, status_fd = [], None
-            _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # the launcher outside watches the judge
-
-            def judge_alive() -> bool:
-                return True
+            private, status_fd, judge_alive = _inner(private)
             isolation = ["user", "mount", "pid", "net", "ipc"]
             owner = INSIDE_UID
     if "mount" in isolation:
@@ -388,13 +382,7 @@ def launch(config: dict, start: Callable[[dict, list[str]], None] = exec_worker,
         init = os.fork()
         if init:
             _finish(supervise(init, judge_alive, whole_tree=False), status_fd)
-        for fd in private:
-            os.close(fd)
-        private, status_fd = [], None
-        _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # the launcher outside watches the judge
-
-        def judge_alive() -> bool:
-            return True
+        private, status_fd, judge_alive = _inner(private)
         try:  # a /proc showing only the namespace's processes, in a mount namespace
             # of its own so that the launcher outside keeps reading the real one
             _check(libc.unshare(CLONE_NEWNS), "unshare")
@@ -411,6 +399,15 @@ def launch(config: dict, start: Callable[[dict, list[str]], None] = exec_worker,
         run_worker(config, isolation, start)
     # As a namespace's init, exiting is enough to end every process in it.
     _finish(supervise(worker, judge_alive, whole_tree=not inside), status_fd)
+
+
+def _inner(private: list[int]) -> tuple[list[int], None, Callable[[], bool]]:
+    """In a child the launcher outside supervises: drop the outside's private descriptors
+    and die with that launcher, which alone watches the judge."""
+    for fd in private:
+        os.close(fd)
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    return [], None, lambda: True
 
 
 def _finish(code: int, status_fd: int | None) -> None:
