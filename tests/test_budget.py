@@ -19,7 +19,9 @@ from conftest import QUESTIONS, ROOT, SAMPLES
 
 pytestmark = pytest.mark.slow
 LAB = ROOT / "assignments" / "softmax_lab"
-PLATFORM_LIMIT = 40  # seconds: Autolab's job limit in this test (180 by default)
+# seconds: Autolab's job limit in this test (180 by default; GRADECHECK_TEST_AUTOLAB_LIMIT=180
+# runs the issue's own case, 3 minutes)
+PLATFORM_LIMIT = int(os.environ.get("GRADECHECK_TEST_AUTOLAB_LIMIT", "40"))
 SLOW = {  # a correct submission whose softmax_backward takes 2.5 s per call
     "def softmax_backward(inputTensor, gradOutput):\n":
         "def softmax_backward(inputTensor, gradOutput):\n    import time\n    time.sleep(2.5)\n",
@@ -68,6 +70,10 @@ def test_a_slow_submission_keeps_what_it_earned_and_the_scores_line_comes_in_tim
     assert list(scores) == QUESTIONS
     for question in ("softmax", "linear", "loss", "loss_backward"):  # graded before the slow one
         assert scores[question] == assignment.question(question).points, scores
-    assert scores["softmax_backward"] < assignment.question("softmax_backward").points
-    assert "not run: time limit of the grading job" in done.stdout
+    print(f"limit {PLATFORM_LIMIT} s: make took {elapsed:.1f} s; scores {scores}")
+    if PLATFORM_LIMIT <= 60:  # too short for all of softmax_backward's calls: the budget runs out
+        assert scores["softmax_backward"] < assignment.question("softmax_backward").points
+        assert "not run: time limit of the grading job" in done.stdout
+    short = [q for q in QUESTIONS if scores[q] < assignment.question(q).points]
+    assert not short or "not run: time limit of the grading job" in done.stdout, short
     assert last["scoreboard"][0] == pytest.approx(sum(scores.values()))
