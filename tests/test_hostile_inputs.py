@@ -436,3 +436,37 @@ def test_reports_stay_under_the_limit_whatever_the_text():
         assert "\x1b" not in text and "\r" not in text, name
         if name in ("json", "gradescope"):
             strict_json(data)
+
+
+FORGED_REPLY = '''
+import os, struct
+def _forge():
+    """Write a 64 MiB frame (header and body) on every pipe this process may write to."""
+    body = b"[" + b"1," * (32 * 2**20 - 1) + b"1]"
+    for entry in os.listdir("/proc/self/fd"):
+        fd = int(entry)
+        if fd < 3:
+            continue
+        try:
+            if os.readlink(f"/proc/self/fd/{fd}").startswith("pipe:"):
+                os.write(fd, struct.pack(">I", len(body)))
+                os.write(fd, body)
+        except OSError:
+            pass
+'''
+
+
+def test_a_forged_64_mib_reply_is_refused_and_the_judge_stays_small(tmp_path):
+    """The worker is student code: it can write a whole frame of its own on the judge's channel."""
+    source = (SAMPLES / "correct.py").read_text()
+    source = source.replace("def softmax(a):\n", FORGED_REPLY + "\n\ndef softmax(a):\n    _forge()\n", 1)
+    path = tmp_path / "forged_reply.py"
+    path.write_text(source)
+    peak_kb, done = peak_rss_kb("grade", "softmax_lab", str(path), "--format", "json", "--reveal", "all")
+    report = check_json(done)
+    assert peak_kb < 500 * 1024, f"the judge and its children peaked at {peak_kb / 1024:.0f} MB"
+    softmax = next(q for q in report["questions"] if q["name"] == "softmax")
+    assert softmax["score"] == 0 and "limit" in json.dumps(softmax), softmax
+    others = [q for q in report["questions"] if q["name"] != "softmax"]
+    assert all(q["score"] == q["max_score"] for q in others if q["name"] != "softmax_backward"), others
+    assert len(done.stdout) < 1_000_000
