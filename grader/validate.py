@@ -2,18 +2,21 @@
 
 `validate(assignment)` lints the spec against its checks module and
 reference, grades the reference (full marks, every check passing), the
-starter (zero, no grader error), every catalogued mutant in
-assignments/NAME/mutants/*.py (loses points on exactly the questions its
-docstring's ``Loses:`` line names) and the reference and first mutant twice
-(identical reports). Everything comes back as plain data; nothing is printed.
+starter (zero, no grader error), every mutant catalogued in
+assignments/NAME/mutants.yaml (grader.mutants: each is applied to the
+reference at run time, written to a temporary file and graded; it must lose
+points on exactly the questions under its `loses`) and the reference and
+first mutant twice (identical reports). A mutant that no longer applies to
+the reference is a shortfall of that mutant. Everything comes back as plain
+data; nothing is printed.
 
-Raises SpecError (from loading) when the spec or checks module is broken.
+Raises SpecError (from loading) when the spec, the checks module or the
+shape of mutants.yaml is broken.
 """
 
 from __future__ import annotations
 
 import ast
-import re
 import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,15 +24,16 @@ from pathlib import Path
 
 from handout.starter import MarkerError, make_starter
 
+from . import mutants as mutants_module
 from .checks import RegisteredCheck, load_registry
 from .errors import SpecError
+from .mutants import Mutant, MutantError
 from .outcome import Status
 from .results import Report
 from .runner import grade
 from .spec import Assignment
 
 EPS = 1e-6  # points; scores are rounded to 4 digits
-LOSES = re.compile(r"^\s*Loses:(.*)$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -47,12 +51,12 @@ class MutantResult:
     """A catalogued mutant and how grading it went; `problem` is "" when caught."""
 
     name: str
-    path: Path
     mistake: str
     declared: tuple[str, ...]
     lost: dict[str, float] = field(default_factory=dict)
     failed_checks: tuple[str, ...] = ()
     problem: str = ""
+    source: str = ""  # the reference with the mutant's edits made ("" when they do not apply)
 
     @property
     def caught(self) -> bool:
@@ -82,7 +86,7 @@ class Validation:
         out = [f"{f.step}: {f.name}: {f.detail}" for f in self.lint + self.grading if not f.ok]
         out += [f"mutant {m.name}: {m.problem}" for m in self.mutants if m.problem]
         if not self.mutants:
-            out.append(f"mutants: none catalogued in assignments/{self.assignment}/mutants/")
+            out.append(f"mutants: none catalogued in assignments/{self.assignment}/{mutants_module.FILENAME}")
         return out
 
     def catches(self) -> dict[str, list[str]]:
@@ -169,28 +173,26 @@ def _signature_problems(file: str, assignment: Assignment) -> list[str]:
 
 # -- mutants --------------------------------------------------------------------
 
-def read_mutant(path: Path, assignment: Assignment) -> MutantResult:
-    """Read a mutant's docstring; `problem` says what is wrong with the docstring, if anything."""
-    result = MutantResult(path.stem, path, "", ())
-    source = path.read_text(encoding="utf-8")
+def read_mutant(mutant: Mutant, assignment: Assignment, reference: str | None = None) -> MutantResult:
+    """Apply a catalogued mutant to the reference; `problem` says why it cannot be graded, if so.
+
+    `reference` is the reference's source (read from the assignment when None).
+    """
+    result = MutantResult(mutant.name, mutant.description, mutant.loses)
+    if reference is None:
+        reference = assignment.reference.read_text(encoding="utf-8")
     try:
-        tree = ast.parse(source)
-    except SyntaxError as exc:
-        result.problem = f"does not parse: {exc}"
+        result.source = mutants_module.mutate(assignment, mutant, reference)
+    except MutantError as exc:
+        result.problem = f"does not apply: {exc}"
         return result
-    doc = ast.get_docstring(tree) or ""
-    result.mistake = doc.strip().splitlines()[0] if doc.strip() else ""
-    lines = LOSES.findall(doc)
-    names = [n.strip() for n in lines[0].split(",") if n.strip()] if len(lines) == 1 else []
-    known = [q.name for q in assignment.questions]
-    result.declared = tuple(names)
-    if len(lines) != 1:
-        result.problem = "its docstring needs exactly one line 'Loses: question, ...'"
-    elif not names or [n for n in names if n not in known]:
-        result.problem = (f"'Loses: {lines[0].strip()}' must name questions of the spec "
-                          f"({', '.join(known)})")
-    elif _code_of(tree) == _code_of(ast.parse(assignment.reference.read_text(encoding="utf-8"))):
-        result.problem = "its code is the reference's: make the mistake it describes"
+    try:
+        tree = ast.parse(result.source)
+    except SyntaxError as exc:
+        result.problem = f"does not parse once edited: {exc}"
+        return result
+    if _code_of(tree) == _code_of(ast.parse(reference)):
+        result.problem = "its edit leaves the reference's code unchanged: make the mistake it describes"
     return result
 
 
@@ -258,20 +260,21 @@ def _count(report: Report) -> str:
     return f"{sum(c.passed for c in checks)}/{len(checks)}"
 
 
-def mutant_paths(assignment: Assignment) -> list[Path]:
-    """The catalogued mutants, sorted by name."""
-    return sorted(p for p in (assignment.folder / "mutants").glob("*.py") if not p.name.startswith("_"))
-
-
 def validate(assignment: Assignment, *, jobs: int = 2) -> Validation:
     """Lint, then grade reference, starter and mutants `jobs` at a time (see module docstring)."""
     findings = lint(assignment)
-    mutants = [read_mutant(p, assignment) for p in mutant_paths(assignment)]
+    reference_source = assignment.reference.read_text(encoding="utf-8")
+    mutants = [read_mutant(m, assignment, reference_source) for m in mutants_module.load(assignment)]
     runnable = [m for m in mutants if not m.problem]
     with tempfile.TemporaryDirectory(prefix="gradecheck-validate-") as scratch:
+        paths = {}
+        (Path(scratch) / "mutants").mkdir()
+        for mutant in runnable:  # each mutated reference is graded as a file of its own
+            paths[mutant.name] = Path(scratch) / "mutants" / f"{mutant.name}.py"
+            paths[mutant.name].write_text(mutant.source, encoding="utf-8")
         starter = Path(scratch) / assignment.student_file
         try:
-            stub = make_starter(assignment.reference.read_text(encoding="utf-8"))
+            stub = make_starter(reference_source)
         except MarkerError as exc:
             raise SpecError(str(assignment.reference), "# BEGIN SOLUTION / # END SOLUTION", str(exc)) from None
         starter.write_text(stub, encoding="utf-8")
@@ -281,8 +284,8 @@ def validate(assignment: Assignment, *, jobs: int = 2) -> Validation:
 
             reference = [submit(assignment.reference), submit(assignment.reference)]
             starter_report = submit(starter)
-            graded = [(m, submit(m.path)) for m in runnable]
-            again = submit(runnable[0].path) if runnable else None
+            graded = [(m, submit(paths[m.name])) for m in runnable]
+            again = submit(paths[runnable[0].name]) if runnable else None
             for mutant, future in graded:
                 try:
                     judge_mutant(mutant, future.result())

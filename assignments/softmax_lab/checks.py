@@ -11,7 +11,7 @@ judged on moderate logits (stability belongs to `softmax`), histogram pixels
 stay clear of interior bin edges (where float32 rounding makes several right
 answers disagree), and hinge margins stay clear of their kinks.
 
-The catalogue in mutants/ (`python -m grader validate softmax_lab`) proves
+The catalogue in mutants.yaml (`python -m grader validate softmax_lab`) proves
 that these checks catch the usual mistakes; when one survives, strengthen a
 check here, never the mutant.
 """

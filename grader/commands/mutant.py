@@ -1,74 +1,118 @@
-"""`python -m grader mutant ASSIGNMENT NAME`: start a new mutant from the reference.
+"""`python -m grader mutant ASSIGNMENT NAME --function F --find TEXT --replace TEXT --loses Q,...`.
 
-Copies the reference to assignments/ASSIGNMENT/mutants/NAME.py with its module
-docstring replaced by a template to fill in. `grader validate` rejects the
-file until the template is filled in and the code differs from the reference.
+Appends a mutant (one deliberate student mistake, written as an edit of the
+reference) to assignments/ASSIGNMENT/mutants.yaml, after checking that the
+stanza is well formed and that the edit applies: FIND occurs exactly once in
+the reference's function F, and the result is still Python but not the
+reference's code. `grader validate` then grades it. See grader/mutants.py for
+the file's format; edits spanning several functions are written by hand there.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
-import re
+import os
 import sys
-import textwrap
-from pathlib import Path
+import tempfile
 
+from .. import mutants as mutants_module
 from .. import spec as spec_module
 from ..errors import GraderError
 from ..output import EXIT_GRADER_FAILED, EXIT_OK
 
 NAME = "mutant"
-HELP = "copy the reference into the assignment's mutants/ folder, ready for one mistake"
-MUTANT_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-TEMPLATE = '''"""Mutant: <the student mistake, in one line>.
+HELP = "add a mutant (an edit of the reference that must lose points) to the assignment's mutants.yaml"
+DESCRIPTION = """\
+Append one mutant to assignments/ASSIGNMENT/mutants.yaml: the reference with
+FIND replaced by REPLACE inside function F, which must cost points on exactly
+the questions given to --loses. FIND must occur exactly once in F's source in
+the reference; both are exact text (several lines, in bash: $'a\\n    b';
+text starting with '-': --find=TEXT).
+Nothing is written unless the edit applies. Then run `grader validate`.
 
-<What the student wrote instead of the reference, and why it is a plausible
-mistake. Change only that, below; say which check should catch it.>
-
-{questions}
-Loses: <question, ...>
+example:
+  python -m grader mutant softmax_lab loss_no_log --function loss \\
+      --find 'torch.log(predictions[label])' --replace 'predictions[label]' \\
+      --loses loss --description 'loss forgets the log.'
 """
-'''
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.description = DESCRIPTION
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("assignment", help="folder name under assignments/ or a path to one")
-    parser.add_argument("name", help="the mutant's name: lower_case_with_underscores")
+    parser.add_argument("name", help="the mutant's name: lower_case_with_underscores, new in mutants.yaml")
+    parser.add_argument("--function", required=True, metavar="F", help="the reference's top-level function to edit")
+    parser.add_argument("--find", required=True, metavar="TEXT", help="exact text occurring exactly once in that function")
+    parser.add_argument("--replace", required=True, metavar="TEXT", help="the text the student wrote instead")
+    parser.add_argument("--loses", required=True, metavar="Q,...", help="the questions it must cost points, comma-separated")
+    parser.add_argument("--description", default="", metavar="LINE",
+                        help="one line: the student mistake (default: the edit itself)")
+    parser.add_argument("--caught-by", default="", metavar="CHECK,...", help="checks expected to fail, comma-separated (optional)")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Write the new mutant and print its path; refuse bad names and existing files."""
-    if not MUTANT_NAME.match(args.name):
+    """Check the new stanza, append it and print where; 2 (nothing written) when it is wrong."""
+    if not mutants_module.NAME.match(args.name):
         print(f"error: name={args.name!r}: use lower-case letters, digits and underscores, "
               "starting with a letter", file=sys.stderr)
         return EXIT_GRADER_FAILED
     try:
         assignment = spec_module.load(args.assignment)
+        path = mutants_module.path_of(assignment)
+        existing = path.read_text(encoding="utf-8") if path.is_file() else ""
+        if args.name in {m.name for m in mutants_module.parse(existing, str(path), assignment)}:
+            print(f"error: {path}: {args.name}: already exists; pick another name or edit that stanza",
+                  file=sys.stderr)
+            return EXIT_GRADER_FAILED
+        description = args.description.strip() or \
+            f"{args.function}: {_one_line(args.find)} -> {_one_line(args.replace)}"
+        mutant = mutants_module.Mutant(
+            args.name, description, _split(args.loses),
+            (mutants_module.Edit(args.function, args.find, args.replace),), _split(args.caught_by))
+        text = mutants_module.stanza(mutant)
+        if existing and not existing.endswith("\n"):
+            existing += "\n"
+        combined = existing + ("\n" if existing.strip() else "") + text
+        # what the file will say, checked as `grader validate` will read it
+        added = mutants_module.parse(combined, str(path), assignment)[-1]
+        reference = assignment.reference.read_text(encoding="utf-8")
+        mutated = mutants_module.mutate(assignment, added, reference)
+        try:
+            same = ast.dump(ast.parse(mutated)) == ast.dump(ast.parse(reference))
+        except SyntaxError as exc:
+            print(f"error: {path}: {args.name}: the edited reference does not parse: {exc}", file=sys.stderr)
+            return EXIT_GRADER_FAILED
+        if same:
+            print(f"error: {path}: {args.name}: the edit leaves the reference's code unchanged",
+                  file=sys.stderr)
+            return EXIT_GRADER_FAILED
     except GraderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_GRADER_FAILED
-    target = assignment.folder / "mutants" / f"{args.name}.py"
-    if target.exists():
-        print(f"error: {target} already exists; pick another name or edit that file", file=sys.stderr)
-        return EXIT_GRADER_FAILED
-    questions = textwrap.fill("<The questions this mistake must cost points, from: "
-                              + ", ".join(q.name for q in assignment.questions) + ".>", 79)
-    source = TEMPLATE.format(questions=questions) + _without_docstring(assignment.reference)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with open(target, "x", encoding="utf-8") as out:  # "x": never overwrite, even in a race
-        out.write(source)
-    print(f"wrote {target}: fill in its docstring, make one mistake, then run "
-          f"python -m grader validate {args.assignment}")
+    _write(path, combined)
+    print(f"added mutant {args.name} to {path}; run python -m grader validate {args.assignment}")
     return EXIT_OK
 
 
-def _without_docstring(reference: Path) -> str:
-    """The reference's source after its module docstring (kept verbatim)."""
-    source = reference.read_text(encoding="utf-8")
-    body = ast.parse(source).body
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-            and isinstance(body[0].value.value, str):
-        lines = source.splitlines(keepends=True)
-        return "".join(lines[body[0].end_lineno:])
-    return "\n" + source
+def _split(names: str) -> tuple[str, ...]:
+    return tuple(n.strip() for n in names.split(",") if n.strip())
+
+
+def _one_line(text: str, limit: int = 40) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit - 3] + "..."
+
+
+def _write(path, text: str) -> None:
+    """Replace the file atomically (a temporary file in the same folder, then a rename)."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(temporary, path.stat().st_mode if path.exists() else 0o644)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
