@@ -4,16 +4,16 @@ A mutant is a deliberate student mistake written as an edit of the reference
 solution, never as a copy of it, so the catalogue follows the reference when
 it changes. The file is a YAML list; each item is one mutant:
 
-    - name: softmax_no_max_shift          # lower_case_with_underscores, unique
-      description: softmax forgets to subtract the max before exp.   # one line
-      function: softmax                   # a top-level function of the reference
+    - name: error_summed                  # lower_case_with_underscores, unique
+      description: mean_error sums instead of averaging.   # one line
+      function: mean_error                # a top-level function of the reference
       find: |-                            # exact text, exactly once in that function
-        shifted = a - a.max()
-            exps = torch.exp(shifted)
-      replace: exps = torch.exp(a)        # what the student wrote instead
-      loses: [softmax]                    # the questions it must cost points
-      caught_by: [softmax_stable]         # optional: checks expected to fail (informational)
-      notes: exp(a) overflows ...         # optional: free text, why it is plausible
+        errors = (predicted - target) ** 2
+            return errors.mean()
+      replace: return ((predicted - target) ** 2).sum()   # what the student wrote instead
+      loses: [mean_error]                 # the questions it must cost points
+      caught_by: [mean_error_matches_reference]   # optional: checks expected to fail
+      notes: a batch of one hides it ...  # optional: free text, why it is plausible
 
 An edit that spans several functions lists them instead of the three keys
 `function`, `find`, `replace`:

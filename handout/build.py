@@ -35,7 +35,7 @@ from .starter import make_starter, solution_lines
 TEMPLATES = Path(__file__).with_name("templates")
 HANDOUT_PACKAGE = Path(__file__).parent
 # Staff tools that the student's local grader never runs.
-STAFF_ONLY = ("__main__.py", "cli.py", "commands/", "demo.py", "validate.py")
+STAFF_ONLY = ("__main__.py", "cli.py", "commands/", "demo.py", "validate.py", "mutants.py")
 
 
 def render(template: str, values: dict[str, str]) -> str:
