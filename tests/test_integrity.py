@@ -68,6 +68,7 @@ def _score(assignment, submission: Path, monkeypatch) -> float:
 # -- banks -------------------------------------------------------------------------------
 
 def _record(assignment, cache: Path) -> tuple[Path, str, dict]:
+    before = os.environ.get("GRADECHECK_CACHE")
     os.environ["GRADECHECK_CACHE"] = str(cache)
     saved = (examples._MEMORY, signing._KEYS, signing._REFUSED)
     examples._MEMORY, signing._KEYS, signing._REFUSED = {}, {}, {}
@@ -77,8 +78,11 @@ def _record(assignment, cache: Path) -> tuple[Path, str, dict]:
         bank = examples.bank_for(assignment, registry, reference)
     finally:
         examples._MEMORY, signing._KEYS, signing._REFUSED = saved
-        del os.environ["GRADECHECK_CACHE"]
-    path = examples.bank_path(assignment, bank.key)
+        if before is None:
+            del os.environ["GRADECHECK_CACHE"]
+        else:
+            os.environ["GRADECHECK_CACHE"] = before
+    path = cache / examples.bank_path(assignment, bank.key).name  # in this cache, not the default one
     assert path.is_file() and (cache / "key").is_file()
     return cache, path.name, examples.bank_to_json(bank)
 
