@@ -385,9 +385,7 @@ def test_a_judge_that_dies_is_one_error_row(class_folder, tmp_path):
     """The judges of bob (SIGKILL, as the OOM killer does) and erin (SIGSEGV) die at
     their first check; the batch grades the others, writes everything and exits."""
     out, cache = tmp_path / "out", tmp_path / "cache"
-    started = time.monotonic()
     stderr = _finish(_grade_all(class_folder, out, cache, **{batch.TEST_KILL_JUDGE: "bob:9,erin:11"}))
-    assert time.monotonic() - started < 300
     assert _gradebook(out) == {**HONEST, "bob": 0, "erin": 0}
     reports = {p.stem: json.loads(p.read_text()) for p in (out / "reports").glob("*.json")}
     assert "the judge grading this submission died (signal 9" in reports["bob"]["error"]
@@ -416,9 +414,10 @@ def _children(pid: int) -> list[int]:
 
 
 def test_a_judge_killed_from_outside_mid_grade(class_folder, tmp_path):
-    """No test hook: aaron's submission takes 60 s to import, and the test kills his
-    judge (the grade-all process's only child then) with SIGKILL."""
-    slow = (SAMPLES / "correct.py").read_text().replace("import torch", "import time\nimport torch\ntime.sleep(60)", 1)
+    """No test hook: aaron's submission never finishes importing, and the test kills his
+    judge (the grade-all process's only child then) with SIGKILL: the batch still ends."""
+    slow = (SAMPLES / "correct.py").read_text().replace(
+        "import torch", "import time\nimport torch\nwhile True:\n    time.sleep(1)", 1)
     (class_folder / "aaron.py").write_text(slow)
     (class_folder / "dave.py").unlink()
     (class_folder / "erin.py").unlink()
@@ -434,9 +433,7 @@ def test_a_judge_killed_from_outside_mid_grade(class_folder, tmp_path):
     assert len(judges) == 1, judges
     time.sleep(1)
     os.kill(judges[0], signal.SIGKILL)
-    started = time.monotonic()
-    _finish(run, timeout=300)
-    assert time.monotonic() - started < 50  # nobody waited for the sleeping import
+    _finish(run, timeout=300)  # the import never ends: only a batch that waits for nobody finishes
     assert _gradebook(out) == {"aaron": 0, "alice": 100, "bob": 75}
     report = json.loads((out / "reports" / "aaron.json").read_text())
     assert "died (signal 9, SIGKILL)" in report["error"]
@@ -498,9 +495,7 @@ def test_what_a_judge_sends_is_checked(assignment, tmp_path, monkeypatch):
     for name in names:
         (folder / f"{name}.py").write_text("")
     run = batch.Batch(assignment, folder, tmp_path / "out")
-    started = time.monotonic()
     results = {student: (score, error) for student, score, _, error in run.run(jobs=3)}
-    assert time.monotonic() - started < 20
     honest = ("fine", "leaks", "after1", "after2", "after3")
     assert all(results[name] == (42, None) for name in honest), results
     assert "larger than 8 MB" in results["huge"][1]

@@ -49,11 +49,19 @@ def _alive(fields: dict[str, str]) -> bool:
 
 def descendants(root: int) -> set[int]:
     """Every live process below `root` in the parent tree."""
-    children: dict[int, list[int]] = {}
+    parents = {}
     for pid in _processes():
         fields = _status(pid)
         if _alive(fields):
-            children.setdefault(int(fields.get("PPid", "0") or 0), []).append(pid)
+            parents[pid] = int(fields.get("PPid", "0") or 0)
+    return below(parents, root)
+
+
+def below(parents: dict[int, int], root: int) -> set[int]:
+    """The pids below `root`, given each pid's parent."""
+    children: dict[int, list[int]] = {}
+    for pid, parent in parents.items():
+        children.setdefault(parent, []).append(pid)
     found, stack = set(), [root]
     while stack:
         for child in children.get(stack.pop(), []):

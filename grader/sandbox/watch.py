@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from . import reaper
 from .limits import Limits
 from .reaper import kill_descendants
 
@@ -64,16 +65,7 @@ def since_boot() -> float:
 
 def below(table: dict[int, tuple[int, float, int, int, float]], root: int) -> set[int]:
     """The processes below `root` in `table`'s parent tree."""
-    children: dict[int, list[int]] = {}
-    for pid, row in table.items():
-        children.setdefault(row[0], []).append(pid)
-    found, stack = set(), [root]
-    while stack:
-        for child in children.get(stack.pop(), []):
-            if child not in found:
-                found.add(child)
-                stack.append(child)
-    return found
+    return reaper.below({pid: row[0] for pid, row in table.items()}, root)
 
 
 def proportional_bytes(pid: int) -> int | None:
