@@ -211,8 +211,6 @@ def _drop_capabilities() -> None:
 def _confine(config: dict, isolation: list[str]) -> list[str]:
     """Landlock and seccomp over whatever else was reached; the features applied."""
     applied: list[str] = []
-    if not config.get("confine", True):
-        return applied
     private_tmp = "mount" in isolation  # then /tmp and friends are the sandbox's own tmpfs
     read = [*SYSTEM_READ, *config["keep"]]
     write = [config["cwd"], "/dev/null", *(config["temporary"] if private_tmp else [])]
@@ -359,8 +357,6 @@ def launch(config: dict, start: Callable[[dict, list[str]], None] = exec_worker,
     if config.get("namespaces") and os.geteuid() == 0:
         isolation = enter_namespaces()
     if config.get("namespaces") and "mount" not in isolation and config.get("user_namespaces", True):
-        if isolation:  # namespaces without a mount namespace are not worth keeping
-            isolation = []
         child = enter_user_namespace(config)
         if child > 0:  # outside: supervise the namespace's tree, as the judge's process
             _prctl(PR_SET_CHILD_SUBREAPER, 1)
