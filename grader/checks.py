@@ -53,7 +53,9 @@ def _ignore_local_constants() -> None:
 
 _ignore_local_constants()
 # After one of these a function is not called again: the same failure stands for every later call.
-BROKEN_KINDS = ("timeout", "crash", "import", "missing", "protocol", "too_large")
+# A timeout stands only for later calls with the same time limit: a 60 s training check
+# that runs out does not condemn the 10 s checks of the same function.
+BROKEN_KINDS = ("timeout", "crash", "import", "missing", "protocol", "too_large", "missing_name", "harness")
 
 
 class Unrecordable(Exception):
@@ -132,11 +134,18 @@ def load_registry(assignment: Assignment) -> dict[str, RegisteredCheck]:
             registered = registry.checks.get(check.name)
             if registered is None:
                 raise SpecError(file, key, f"{check.name!r} is not a check in {assignment.checks_module.name}")
-            outside = [f for f in registered.calls if f not in question.functions]
+            unknown = [f for f in registered.calls if f not in assignment.functions and f not in assignment.drivers]
+            if unknown:
+                raise SpecError(str(assignment.checks_module), check.name,
+                                f"calls {', '.join(unknown)}, neither a student function nor a driver of the spec")
+            # a driver exercises the student functions it uses
+            reached = [u for f in registered.calls
+                       for u in (assignment.drivers[f].uses if f in assignment.drivers else (f,))]
+            outside = [f for f in reached if f not in question.functions]
             if outside:
                 raise SpecError(file, key, f"{check.name!r} calls {', '.join(outside)}, "
                                            f"which question {question.name!r} does not cover")
-            exercised.update(registered.calls)
+            exercised.update(reached)
         missing = [f for f in question.functions if f not in exercised]
         if missing:
             raise SpecError(file, f"questions[{qi}].functions",
@@ -168,20 +177,55 @@ class Context:
         self.rng = np.random.default_rng(_seed(salt + check.name))
         judge_at(assignment.judged_dtype)
         self.mutated: dict[str, list[int]] = {}
+        self.seconds_used = 0.0  # in this check's calls (its own budget, when it has one)
         self._for_alls = 0
 
     def call(self, function: str, *args: Any) -> Any:
-        """Call a student function with judge-made arguments; fail the check if it misbehaves."""
+        """Call a student function (or a harness driver) with judge-made arguments;
+        fail the check if it misbehaves."""
+        return self._call(function, [args], many=False)
+
+    def call_many(self, function: str, arg_sets: list[tuple] | tuple[tuple, ...]) -> list[Any]:
+        """Call `function` once per argument tuple in one round trip (numerical-gradient
+        probes, say); return the list of results, or fail the check as `call` would at
+        the first call that misbehaves."""
+        if not arg_sets:
+            return []
+        return self._call(function, [tuple(a) for a in arg_sets], many=True)
+
+    def data(self, name: str) -> dict[str, np.ndarray]:
+        """The arrays of the assignment's data fixture `name` (what drivers see as kit.data)."""
+        fixture = self.assignment.data.get(name)
+        if fixture is None:
+            raise KeyError(f"the spec declares no data fixture {name!r}")
+        with np.load(fixture.path(), allow_pickle=False) as archive:
+            return {key: archive[key] for key in archive.files}
+
+    def _call(self, function: str, arg_sets: list[tuple], *, many: bool) -> Any:
         if function not in self.registered.calls:
             raise RuntimeError(f"check {self.spec.name} calls {function} without declaring it")
-        outcome = self.broken.get(function)
+        limit = self.spec.call_seconds or self.assignment.limits.call_seconds
+        outcome = self.broken.get(function) or self.broken.get((function, limit))
         if outcome is None:
-            outcome = self.sandbox.call(function, *args, timeout=self.spec.call_seconds)
-            if outcome.kind in BROKEN_KINDS:
+            budget = None
+            if self.spec.budget_seconds is not None:
+                budget = self.spec.budget_seconds - self.seconds_used
+            send = self.sandbox.call_many if many else self.sandbox.call
+            arguments = (arg_sets,) if many else arg_sets[0]
+            outcome = send(function, *arguments, timeout=self.spec.call_seconds,
+                           driver=function in self.assignment.drivers, budget=budget)
+            self.seconds_used += self.sandbox.last_call_seconds
+            if outcome.kind == "timeout":
+                self.broken[(function, limit)] = outcome
+            elif outcome.kind in BROKEN_KINDS:
                 self.broken[function] = outcome
         if not outcome.ok:
             status = Status.TIMEOUT if outcome.kind == "timeout" else Status.FAILED
-            message = f"calling {function}() failed: {outcome.message}"
+            if function in self.assignment.drivers:
+                uses = ", ".join(f"{u}()" for u in self.assignment.drivers[function].uses)
+                message = f"the grader's driver {function} (which runs your {uses}) failed: {outcome.message}"
+            else:
+                message = f"calling {function}() failed: {outcome.message}"
             if outcome.where:
                 message += f"\n{outcome.where.rstrip()}"
             raise CheckFailed(message, status=status)

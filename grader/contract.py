@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -30,9 +30,12 @@ def expect_array(value: Any, *, what: str, library: str, shapes: Sequence[tuple[
     return value
 
 
-def expect_untouched(mutated: dict[str, list[int]], params: dict[str, Sequence[str]]) -> None:
-    """Fail if any call modified one of its arguments in place."""
+def expect_untouched(mutated: dict[str, list[int]], params: Mapping[str, Sequence[str]]) -> None:
+    """Fail if any call modified one of its arguments in place; `params` (the spec's
+    `functions`) names the arguments."""
     for function, indices in mutated.items():
-        names = [params[function][i] if i < len(params[function]) else f"argument {i}" for i in indices]
+        known = params.get(function, ())
+        names = [known[i] if i < len(known) else f"argument {i + 1}" for i in indices]
         raise CheckFailed(f"{function}() modified its argument(s) {', '.join(names)} in place; "
-                          "the caller's tensors must be left unchanged (work on a copy, e.g. .clone())")
+                          "the caller's arrays must be left unchanged (work on a copy: .clone() of a "
+                          "tensor, .copy() of a numpy array)")

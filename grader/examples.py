@@ -139,14 +139,30 @@ class ReferenceCalls:
     def __init__(self, reference: ModuleType, library: str):
         self.reference = reference
         self.library = library
+        self.last_call_seconds = 0.0
 
-    def call(self, function: str, *args: Any, timeout: float | None = None) -> CallOutcome:
-        """Call the reference's `function` on copies of `args`."""
+    def call(self, function: str, *args: Any, timeout: float | None = None, driver: bool = False,
+             budget: float | None = None) -> CallOutcome:
+        """Call the reference's `function` on copies of `args` (drivers run only in a
+        worker: a check that calls one is not recorded, and runs live)."""
+        if driver:
+            raise Unrecordable(f"driver {function}")
         try:
             value = getattr(self.reference, function)(*[self._argument(a) for a in args])
             return CallOutcome("ok", value=decode_value(self._wire(value)))
         except Exception as exc:
             return CallOutcome("exception", message=f"{type(exc).__name__}: {exc}")
+
+    def call_many(self, function: str, arg_sets: Any, *, timeout: float | None = None, driver: bool = False,
+                  budget: float | None = None) -> CallOutcome:
+        """`call` once per argument list; the value is the list of results."""
+        values = []
+        for args in arg_sets:
+            outcome = self.call(function, *args, driver=driver)
+            if not outcome.ok:
+                return outcome
+            values.append(outcome.value)
+        return CallOutcome("ok", value=values)
 
     def _argument(self, value: Any) -> Any:
         if isinstance(value, np.ndarray):

@@ -55,7 +55,8 @@ def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
                       library=assignment.library, limits=assignment.limits, files=prepared.folder,
                       hide=(assignment.folder, assignment.reference.parent,
                             assignment.checks_module.parent, Path(submission).resolve().parent),
-                      minimum=minimum or assignment.isolation)
+                      minimum=minimum or assignment.isolation,
+                      harness=assignment.harness, data=assignment.data_files())
     sandbox.deadline = deadline
     try:
         sandbox.start()  # the worker imports torch while the judge loads its checks

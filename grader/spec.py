@@ -6,6 +6,8 @@ is wrong, before any student code runs.
 
 from __future__ import annotations
 
+import ast
+import os
 import re
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -34,6 +36,9 @@ class CheckSpec:
     visibility: str = "visible"
     call_seconds: float | None = None
     hint: str = ""
+    # seconds of student code this check may use on its own, outside the submission's
+    # shared total_seconds (a training run); None: it draws on the shared budget
+    budget_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,38 @@ class Question:
     checks: tuple[CheckSpec, ...]
     optional: bool = False
     title: str = ""
+
+
+@dataclass(frozen=True)
+class Driver:
+    """A course-written function of harness.py, run in the worker: its parameters and
+    the student names it exercises."""
+
+    name: str
+    params: tuple[str, ...]
+    uses: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DataFixture:
+    """A data file staged read-only into the sandbox, named in calls (never sent).
+
+    `env` names a variable staff may set to a real dataset's file instead."""
+
+    name: str
+    file: Path
+    env: str | None = None
+
+    def path(self) -> Path:
+        """The file to stage: the environment's choice when set, else the embedded default."""
+        chosen = os.environ.get(self.env, "").strip() if self.env else ""
+        if chosen:
+            path = Path(chosen).expanduser()
+            if not path.is_file() or path.suffix != ".npz":
+                raise SpecError(self.env or "", "(environment)",
+                                f"points at {chosen!r}, which is not an .npz file")
+            return path
+        return self.file
 
 
 @dataclass(frozen=True)
@@ -71,6 +108,19 @@ class Assignment:
     # each platform's job limit in seconds: the grader plans inside it
     platform_limits: dict[str, float] = field(default_factory=lambda: dict(PLATFORM_LIMITS))
     extra: dict[str, Any] = field(default_factory=dict)
+    harness: Path | None = None  # course code imported in the worker after the student's
+    drivers: dict[str, Driver] = field(default_factory=dict)
+    data: dict[str, DataFixture] = field(default_factory=dict)
+
+    def data_files(self) -> dict[str, Path]:
+        """Each data fixture's file to stage into the sandbox (staff's real dataset when set)."""
+        return {name: fixture.path() for name, fixture in self.data.items()}
+
+    def params(self, name: str) -> tuple[str, ...]:
+        """The parameter names of a student function or driver (KeyError if neither)."""
+        if name in self.functions:
+            return self.functions[name]
+        return self.drivers[name].params
 
     def question(self, name: str) -> Question:
         """The question called `name` (KeyError if there is none)."""
@@ -142,7 +192,7 @@ def load(assignment: str | Path) -> Assignment:
     top = _Reader(file, data, "")
     top.unknown({"name", "title", "library", "student_file", "module", "reference", "checks",
                  "total_points", "functions", "questions", "limits", "hypothesis", "notebook",
-                 "isolation", "dtype", "platforms", "extra"})
+                 "isolation", "dtype", "platforms", "extra", "harness", "drivers", "data"})
     name = top.get("name", str)
     if name != folder.name:
         top.fail("name", f"is {name!r} but the folder is {folder.name!r}")
@@ -153,14 +203,22 @@ def load(assignment: str | Path) -> Assignment:
     if "/" in student_file or not student_file.endswith(".py"):
         top.fail("student_file", f"must be a plain .py file name, got {student_file!r}")
     module = top.get("module", str, student_file[:-3])
-    reference = (ROOT / "reference" / f"{top.get('reference', str)}.py")
-    if not reference.is_file():
-        top.fail("reference", f"{reference.name} is not in reference/")
+    named = top.get("reference", str)
+    if named.endswith(".py"):  # a self-contained assignment (a test's) keeps it in its folder
+        reference = (folder / named).resolve()
+        if not reference.is_file() or folder.resolve() not in reference.parents:
+            top.fail("reference", f"{named} is not a file of {folder.name}/")
+    else:
+        reference = ROOT / "reference" / f"{named}.py"
+        if not reference.is_file():
+            top.fail("reference", f"{reference.name} is not in reference/")
     checks_module = folder / f"{top.get('checks', str, 'checks')}.py"
     if not checks_module.is_file():
         top.fail("checks", f"{checks_module.name} is not in {folder.name}/")
 
     functions = _functions(file, top)
+    harness, drivers = _harness(file, top, folder, functions)
+    data = _data(file, top, folder)
     questions = _questions(file, top, functions)
     total = top.get("total_points", (int, float))
     summed = sum(q.points for q in questions)
@@ -190,7 +248,7 @@ def load(assignment: str | Path) -> Assignment:
         checks_module=checks_module, total_points=total, functions=functions,
         questions=questions, limits=limits, max_examples=max_examples, notebook_mode=mode,
         isolation=isolation, judged_dtype=judged, platform_limits=platform_limits,
-        extra=top.get("extra", dict, {}),
+        extra=top.get("extra", dict, {}), harness=harness, drivers=drivers, data=data,
     )
 
 
@@ -206,6 +264,72 @@ def _functions(file: str, top: _Reader) -> dict[str, tuple[str, ...]]:
     if not functions:
         top.fail("functions", "must name at least one function")
     return functions
+
+
+def _harness(file: str, top: _Reader, folder: Path,
+             functions: dict) -> tuple[Path | None, dict[str, Driver]]:
+    """The harness file and the drivers the spec declares, each found in the file."""
+    raw = top.get("drivers", dict, {})
+    name = top.get("harness", str, "harness" if raw else "")
+    if not name:
+        return None, {}
+    if not NAME.match(name):
+        top.fail("harness", f"must name a .py file of {folder.name}/ without its suffix, got {name!r}")
+    path = folder / f"{name}.py"
+    if not path.is_file():
+        top.fail("harness", f"{path.name} is not in {folder.name}/")
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    except SyntaxError as exc:
+        raise SpecError(str(path), f"line {exc.lineno}", f"is not valid Python: {exc.msg}") from None
+    defined = {node.name: [a.arg for a in node.args.args] for node in tree.body
+               if isinstance(node, ast.FunctionDef) and not node.name.startswith("_")}
+    drivers = {}
+    for dname, item in raw.items():
+        entry = _Reader(file, item, f"drivers.{dname}")
+        entry.unknown({"params", "uses"})
+        if not isinstance(dname, str) or not NAME.match(dname):
+            top.fail(f"drivers.{dname}", "is not a valid Python function name")
+        if dname in functions:
+            entry.fail("", f"{dname!r} is also a student function: a driver needs a name of its own")
+        params = entry.get("params", list, [])
+        uses = entry.get("uses", list)
+        if not all(isinstance(p, str) and NAME.match(p) for p in params):
+            entry.fail("params", f"must list parameter names, got {params!r}")
+        if not uses or not all(isinstance(u, str) and u in functions for u in uses):
+            entry.fail("uses", f"must list student functions declared under functions, got {uses!r}")
+        arguments = defined.get(dname)
+        if arguments is None:
+            entry.fail("", f"{path.name} defines no public function {dname}()")
+        if not arguments or arguments[0] != "kit":
+            entry.fail("", f"{dname}() in {path.name} must take `kit` as its first parameter")
+        if arguments[1:] != list(params):
+            entry.fail("params", f"are {params} but {dname}() in {path.name} takes {arguments[1:]}")
+        drivers[dname] = Driver(dname, tuple(params), tuple(uses))
+    return path, drivers
+
+
+def _data(file: str, top: _Reader, folder: Path) -> dict[str, DataFixture]:
+    """The data fixtures: name -> an .npz file of the assignment folder (or {file, env})."""
+    raw = top.get("data", dict, {})
+    fixtures = {}
+    for dname, item in raw.items():
+        key = f"data.{dname}"
+        if not isinstance(dname, str) or not NAME.match(dname):
+            top.fail(key, "is not a plain identifier")
+        if isinstance(item, str):
+            item = {"file": item}
+        entry = _Reader(file, item, key)
+        entry.unknown({"file", "env"})
+        relative = entry.get("file", str)
+        path = (folder / relative).resolve()
+        if path.suffix != ".npz" or not path.is_file() or folder.resolve() not in path.parents:
+            entry.fail("file", f"must be an .npz file inside {folder.name}/, got {relative!r}")
+        env = entry.get("env", str, None)
+        if env is not None and not re.match(r"^[A-Z][A-Z0-9_]*$", env):
+            entry.fail("env", f"must be an environment variable name, got {env!r}")
+        fixtures[dname] = DataFixture(dname, path, env)
+    return fixtures
 
 
 def _questions(file: str, top: _Reader, functions: dict) -> tuple[Question, ...]:
@@ -232,7 +356,7 @@ def _questions(file: str, top: _Reader, functions: dict) -> tuple[Question, ...]
         checks = []
         for cindex, citem in enumerate(q.get("checks", list)):
             c = _Reader(file, citem, f"{q.path}.checks[{cindex}]")
-            c.unknown({"name", "earns", "deducts", "visibility", "call_seconds", "hint"})
+            c.unknown({"name", "earns", "deducts", "visibility", "call_seconds", "hint", "budget_seconds"})
             cname = c.get("name", str)
             if cname in seen_checks:
                 c.fail("name", f"{cname!r} is used by two checks")
@@ -247,8 +371,12 @@ def _questions(file: str, top: _Reader, functions: dict) -> tuple[Question, ...]
             if visibility not in VISIBILITIES:
                 c.fail("visibility", f"must be one of {', '.join(VISIBILITIES)}, got {visibility!r}")
             seconds = c.get("call_seconds", (int, float), None)
+            budget = c.get("budget_seconds", (int, float), None)
+            for key, value in (("call_seconds", seconds), ("budget_seconds", budget)):
+                if value is not None and value <= 0:
+                    c.fail(key, f"must be above zero, got {value:g}")
             checks.append(CheckSpec(cname, qname, earns, deducts, visibility, seconds,
-                                    c.get("hint", str, "")))
+                                    c.get("hint", str, ""), budget))
         if not any(c.earns > 0 for c in checks):
             q.fail("checks", "needs at least one check that earns points")
         questions.append(Question(qname, points, tuple(qfunctions), tuple(checks),

@@ -22,8 +22,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from handout.starter import MarkerError, make_starter
-
 from . import mutants as mutants_module
 from .checks import RegisteredCheck, load_registry
 from .errors import SpecError
@@ -32,6 +30,7 @@ from .outcome import Status
 from .results import Report
 from .runner import grade
 from .spec import Assignment
+from .starter import MarkerError, make_starter
 
 EPS = 1e-6  # points; scores are rounded to 4 digits
 
@@ -148,7 +147,9 @@ def _unexercised(file: str, assignment: Assignment, registry: dict[str, Register
         if fname not in owned:
             problems.append(f"{file}: functions.{fname}: belongs to no question, so no check exercises it")
     for qi, question in enumerate(assignment.questions):
-        called = {f for c in question.checks if c.name in registry for f in registry[c.name].calls}
+        # a check exercises the functions it calls, and those that the drivers it calls use
+        called = {u for c in question.checks if c.name in registry for f in registry[c.name].calls
+                  for u in (assignment.drivers[f].uses if f in assignment.drivers else (f,))}
         for fname in question.functions:
             if fname not in called:
                 problems.append(f"{file}: questions[{qi}].functions: {fname} is called by none of "
@@ -158,17 +159,31 @@ def _unexercised(file: str, assignment: Assignment, registry: dict[str, Register
 
 def _signature_problems(file: str, assignment: Assignment) -> list[str]:
     tree = ast.parse(assignment.reference.read_text(encoding="utf-8"))
-    defined = {node.name: tuple(a.arg for a in node.args.posonlyargs + node.args.args)
-               for node in tree.body if isinstance(node, ast.FunctionDef)}
+    defined: dict[str, tuple[str, ...]] = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            defined[node.name] = tuple(a.arg for a in node.args.posonlyargs + node.args.args)
+        elif isinstance(node, ast.ClassDef):  # a class is called with its __init__'s parameters
+            init = next((n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+            defined[node.name] = tuple(a.arg for a in init.args.posonlyargs + init.args.args)[1:] \
+                if init is not None else ()
+    shown = _shown(assignment)
     problems = []
     for fname, params in assignment.functions.items():
         if fname not in defined:
-            problems.append(f"{file}: functions.{fname}: reference/{assignment.reference.name} "
-                            "defines no such function")
+            problems.append(f"{file}: functions.{fname}: {shown} defines no such function or class")
         elif defined[fname] != params:
             problems.append(f"{file}: functions.{fname}: the spec says ({', '.join(params)}) but the "
                             f"reference takes ({', '.join(defined[fname])})")
     return problems
+
+
+def _shown(assignment: Assignment) -> str:
+    """The reference as a person finds it: reference/NAME.py, or its place in the assignment folder."""
+    path = assignment.reference
+    if assignment.folder in path.parents or assignment.folder.resolve() in path.parents:
+        return f"{assignment.folder.name}/{path.name}"
+    return f"reference/{path.name}"
 
 
 # -- mutants --------------------------------------------------------------------

@@ -10,23 +10,33 @@ captured (see handout.replay for how the handout uses them):
 - every call the check made to ``ctx.reference``, keyed by a digest of its
   inputs, with the answer.
 
+Checks that call harness drivers or use ``ctx.call_many`` and ``ctx.data`` need
+nothing recorded for them: drivers and batched calls run student code in the
+sandbox (the handout ships harness.py), and data fixtures ship with the
+handout. Recording uses the fixtures' embedded files (never a dataset an
+environment variable points at), as the handout does.
+
 A visible check that fails on the reference stops the build: its recording
 would judge students against a wrong answer.
+
+torch is imported only for a torch assignment.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
 import inspect
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from grader.checks import Context, RegisteredCheck, import_file, load_registry
 from grader.errors import GraderError
 from grader.runner import run_check
 from grader.sandbox.client import Sandbox
-from grader.spec import Assignment
+from grader.spec import Assignment, DataFixture
 
 from . import replay
 
@@ -51,7 +61,13 @@ class RecordingReference:
         def call(*args: Any, **kwargs: Any) -> Any:
             key = replay.digest(name, args, kwargs)
             result = target(*args, **kwargs)
-            self._record["answers"].setdefault(key, replay.encode(result))
+            try:
+                answer = replay.encode(result)
+            except TypeError as exc:
+                raise BuildError(f"a visible check calls reference.{name}(), whose answer the "
+                                 f"handout cannot record ({exc}): checks may ask the reference "
+                                 "for arrays, numbers, strings and tuples or lists of them") from None
+            self._record["answers"].setdefault(key, answer)
             self._record["calls"].append([name, key, replay.fingerprint(args, kwargs)])
             return result
 
@@ -103,43 +119,64 @@ def _recording(name: str, function: Callable, record: dict) -> Callable:
     return run
 
 
+def embedded(assignment: Assignment) -> Assignment:
+    """The assignment with each data fixture on its own file (what the handout ships),
+    whatever dataset an environment variable names."""
+    return dataclasses.replace(assignment, data={
+        name: DataFixture(name, fixture.file) for name, fixture in assignment.data.items()})
+
+
+@contextlib.contextmanager
+def _single_threaded(library: str) -> Iterator[None]:
+    """torch on one thread (the same sums in the same order on every build); numpy as it is."""
+    if library != "torch":
+        yield
+        return
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def record_visible_checks(assignment: Assignment) -> dict:
     """Run the visible checks on the reference; return recorded.json's content.
 
     Raises BuildError if the reference cannot be imported by the sandbox or a
     visible check does not pass on it.
     """
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # the same sums in the same order on every build
-    # the course's own reference: any isolation will do
-    sandbox = Sandbox(assignment.reference, module=assignment.module,
-                      library=assignment.library, limits=assignment.limits, minimum="none")
+    assignment = embedded(assignment)
     checks: dict[str, dict] = {}
-    try:
-        sandbox.start()  # the worker imports torch while the checks load
-        registry = load_registry(assignment)
-        reference = import_file(assignment.reference, f"gradecheck_reference_{assignment.name}")
-        failure = sandbox.ensure_ready()
-        if failure is not None:
-            raise BuildError(f"the sandbox cannot import {assignment.reference}: {failure.message}")
-        broken: dict = {}
-        for question in assignment.questions:
-            for check in question.checks:
-                if check.visibility != "visible":
-                    continue
-                record: dict = {"examples": [], "answers": {}, "calls": []}
-                registered = registry[check.name]
-                wrapped = RegisteredCheck(check.name, registered.calls,
-                                          _recording(check.name, registered.function, record))
-                result = run_check(check, wrapped, sandbox=sandbox, reference=reference,
-                                   assignment=assignment, broken=broken)
-                if not result.passed:
-                    raise BuildError(f"visible check {check.name} does not pass on the reference "
-                                     f"({result.status.value}): {result.message}")
-                checks[check.name] = record
-    finally:
-        sandbox.close()
-        torch.set_num_threads(threads)
+    with _single_threaded(assignment.library):
+        # the course's own reference: any isolation will do
+        sandbox = Sandbox(assignment.reference, module=assignment.module,
+                          library=assignment.library, limits=assignment.limits, minimum="none",
+                          harness=assignment.harness, data=assignment.data_files())
+        try:
+            sandbox.start()  # the worker imports its library while the checks load
+            registry = load_registry(assignment)
+            reference = import_file(assignment.reference, f"gradecheck_reference_{assignment.name}")
+            failure = sandbox.ensure_ready()
+            if failure is not None:
+                raise BuildError(f"the sandbox cannot import {assignment.reference}: {failure.message}")
+            broken: dict = {}
+            for question in assignment.questions:
+                for check in question.checks:
+                    if check.visibility != "visible":
+                        continue
+                    record: dict = {"examples": [], "answers": {}, "calls": []}
+                    registered = registry[check.name]
+                    wrapped = RegisteredCheck(check.name, registered.calls,
+                                              _recording(check.name, registered.function, record))
+                    result = run_check(check, wrapped, sandbox=sandbox, reference=reference,
+                                       assignment=assignment, broken=broken)
+                    if not result.passed:
+                        raise BuildError(f"visible check {check.name} does not pass on the reference "
+                                         f"({result.status.value}): {result.message}")
+                    checks[check.name] = record
+        finally:
+            sandbox.close()
     return {"format": replay.FORMAT, "assignment": assignment.name, "checks": checks}

@@ -36,14 +36,6 @@ check = registry.check
 
 F32 = np.float32
 CLASSES, FEATURES = 10, 3072
-PARAMS = {
-    "softmax": ["a"], "linear": ["x", "weight", "bias"], "loss": ["label", "predictions"],
-    "loss_softmax_backward": ["label", "predictions"],
-    "linear_backward": ["x", "weight", "bias", "gradOutput"],
-    "loss_backward": ["label", "predictions"], "softmax_backward": ["inputTensor", "gradOutput"],
-    "color_histogram": ["img", "bins"], "max_margin_loss": ["label", "scores", "delta"],
-    "max_margin_loss_backward": ["label", "scores", "delta"],
-}
 
 
 # -- strategies ---------------------------------------------------------------
@@ -162,7 +154,7 @@ def softmax_contract(ctx: Context) -> None:
     a = np.linspace(-3, 3, CLASSES, dtype=F32).reshape(CLASSES, 1)
     got = ctx.call("softmax", a)
     expect_array(got, what="softmax(a)", library="torch", shapes=[(CLASSES, 1)])
-    expect_untouched(ctx.mutated, PARAMS)
+    expect_untouched(ctx.mutated, ctx.assignment.functions)
 
 
 # -- linear ---------------------------------------------------------------------
@@ -270,7 +262,7 @@ def linear_contract(ctx: Context) -> None:
     pair = read_pair(ctx.call("linear_backward", x, weight, bias, grad), "linear_backward")
     expect_array(pair[0], what="gradWeight", library="torch", shapes=[(CLASSES, FEATURES)])
     expect_array(pair[1], what="gradBias", library="torch", shapes=[(CLASSES, 1)])
-    expect_untouched(ctx.mutated, PARAMS)
+    expect_untouched(ctx.mutated, ctx.assignment.functions)
 
 
 # -- loss -------------------------------------------------------------------------
@@ -326,7 +318,7 @@ def loss_contract(ctx: Context) -> None:
                  shapes=ONE_VALUE_SHAPES)
     expect_array(ctx.call("loss_softmax_backward", 3, p), what="loss_softmax_backward(3, predictions)",
                  library="torch", shapes=[(CLASSES, 1)])
-    expect_untouched(ctx.mutated, PARAMS)
+    expect_untouched(ctx.mutated, ctx.assignment.functions)
 
 
 # -- loss_backward ------------------------------------------------------------------
@@ -365,7 +357,7 @@ def loss_backward_contract(ctx: Context) -> None:
     p = predictions_from(ctx, np.linspace(-2, 2, CLASSES).reshape(CLASSES, 1))
     expect_array(ctx.call("loss_backward", 7, p), what="loss_backward(7, predictions)",
                  library="torch", shapes=[(CLASSES, 1)])
-    expect_untouched(ctx.mutated, PARAMS)
+    expect_untouched(ctx.mutated, ctx.assignment.functions)
 
 
 # -- softmax_backward -------------------------------------------------------------------
@@ -447,7 +439,7 @@ def softmax_backward_contract(ctx: Context) -> None:
     g = np.linspace(1, -1, CLASSES, dtype=F32).reshape(CLASSES, 1)
     expect_array(ctx.call("softmax_backward", a, g), what="softmax_backward(inputTensor, gradOutput)",
                  library="torch", shapes=[(CLASSES, 1)])
-    expect_untouched(ctx.mutated, PARAMS)
+    expect_untouched(ctx.mutated, ctx.assignment.functions)
 
 
 # -- color_histogram ------------------------------------------------------------------
@@ -572,7 +564,7 @@ def color_histogram_contract(ctx: Context) -> None:
     img = np.linspace(0, 1, 3 * 4 * 5, dtype=F32).reshape(3, 4, 5)
     expect_array(ctx.call("color_histogram", img, 6), what="color_histogram(img, 6)",
                  library="torch", shapes=histogram_shapes(6))
-    expect_untouched(ctx.mutated, PARAMS)
+    expect_untouched(ctx.mutated, ctx.assignment.functions)
 
 
 # -- max_margin -----------------------------------------------------------------------
@@ -661,4 +653,4 @@ def max_margin_contract(ctx: Context) -> None:
                  library="torch", shapes=ONE_VALUE_SHAPES)
     expect_array(ctx.call("max_margin_loss_backward", 2, scores, 1.0),
                  what="max_margin_loss_backward(2, scores, 1.0)", library="torch", shapes=[(CLASSES, 1)])
-    expect_untouched(ctx.mutated, PARAMS)
+    expect_untouched(ctx.mutated, ctx.assignment.functions)

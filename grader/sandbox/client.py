@@ -29,9 +29,10 @@ import numpy as np
 
 from . import jail, levels, protocol, spawner, watch
 from .limits import Limits
-from .outcomes import BUDGET_USED, JOB_TIME_USED, CallOutcome, describe_exit, read_functions, signature_mismatch
+from .outcomes import BUDGET_USED, JOB_TIME_USED, OWN_BUDGET_USED, CallOutcome, describe_exit, read_functions, signature_mismatch
 from .output import OutputCollector
 from .reaper import kill_marked_processes, kill_user
+from ..text import clean
 from .values import Opaque, ReturnedArray, decode_value, encode_argument
 
 __all__ = ["CallOutcome", "Opaque", "ReturnedArray", "Sandbox", "decode_value", "encode_argument"]
@@ -64,7 +65,8 @@ class Sandbox:
 
     def __init__(self, student_file: Path, *, module: str, library: str, limits: Limits,
                  files: Path | None = None, hide: Sequence[Path] = (), isolate: bool = True,
-                 minimum: str = levels.DEFAULT_MINIMUM):
+                 minimum: str = levels.DEFAULT_MINIMUM, harness: Path | None = None,
+                 data: dict[str, Path] | None = None):
         _judge_not_dumpable()
         self.module = module
         self.library = library
@@ -84,6 +86,9 @@ class Sandbox:
             raise
         self.student_file = self.work / f"{module}.py"
         self.worker_script = runtime / "worker.py"
+        self.harness_file, self.data_dir = _stage_course_files(runtime, harness, data or {})
+        self.drivers: set[str] = set()
+        self.harness_error: str | None = None
         keep = jail.needed_paths(self.scratch, (library,))
         temporary = jail.temporary_folders()
         covered = jail.covers([PROJECT, *hide], keep, temporary)
@@ -112,6 +117,7 @@ class Sandbox:
         self._in_call = False
         self.restarts = -1
         self.time_used = 0.0
+        self.last_call_seconds = 0.0
         self._ready = False
         # a reply holds at most result_mb of arrays, in base64 (4/3), plus its JSON
         self._max_reply = int(limits.result_mb * 2**20 * 4 / 3) + 2**20
@@ -137,7 +143,8 @@ class Sandbox:
                        "--request-fd", str(request_r), "--response-fd", str(response_w),
                        "--library", self.library, "--module", self.module,
                        "--file", str(self.student_file), "--result-mb", str(self.limits.result_mb),
-                       "--memory-mb", str(self.limits.memory_mb), "--arena-fd", str(self._arena_fd)],
+                       "--memory-mb", str(self.limits.memory_mb), "--arena-fd", str(self._arena_fd),
+                       "--harness", self.harness_file, "--data-dir", self.data_dir],
             "cwd": str(self.work),
             "env": env,
             "uid": self.uid,
@@ -170,7 +177,8 @@ class Sandbox:
                 self._spawned = zygote.spawn(
                     {**config, "token": self.token, "judge_pid": os.getpid(), "library": self.library,
                      "module": self.module, "file": str(self.student_file),
-                     "result_mb": self.limits.result_mb, "memory_mb": self.limits.memory_mb}, fds)
+                     "result_mb": self.limits.result_mb, "memory_mb": self.limits.memory_mb,
+                     "harness": self.harness_file, "data_dir": self.data_dir}, fds)
                 return self._spawned
             except (spawner.ZygoteError, OSError):
                 self.use_zygote = False
@@ -244,13 +252,20 @@ class Sandbox:
             self.stop()
             return self.import_error
         self.functions = read_functions(hello.get("functions"))
+        drivers = hello.get("drivers")
+        self.drivers = {d for d in drivers if isinstance(d, str)} if isinstance(drivers, list) else set()
+        problem = hello.get("harness_error")
+        self.harness_error = clean(problem, 2000) if isinstance(problem, str) else None
         self._ready = True
         return None
 
-    def _time_left(self) -> tuple[float, str]:
-        """Seconds left for student code (the submission's budget or the grading job's
-        deadline, whichever ends first) and what to say when they are used up."""
+    def _time_left(self, budget: float | None = None) -> tuple[float, str]:
+        """Seconds left for student code (the submission's budget, or `budget` when a
+        check has its own, or the grading job's deadline, whichever ends first) and
+        what to say when they are used up."""
         left, why = self.limits.total_seconds - self.time_used, BUDGET_USED
+        if budget is not None:
+            left, why = budget, OWN_BUDGET_USED
         if self.deadline is not None and self.deadline - time.monotonic() < left:
             left, why = self.deadline - time.monotonic(), JOB_TIME_USED
         return left, why
@@ -339,24 +354,57 @@ class Sandbox:
         return "".join(collector.text() for collector in self.collectors)
 
     # -- calls --------------------------------------------------------------
-    def call(self, function: str, *args: Any, timeout: float | None = None) -> CallOutcome:
-        """Call `function(*args)` in the worker; never raises for student misbehaviour."""
+    def call(self, function: str, *args: Any, timeout: float | None = None, driver: bool = False,
+             budget: float | None = None) -> CallOutcome:
+        """Call `function(*args)` in the worker (a student function, or with `driver` a
+        harness driver); never raises for student misbehaviour.
+
+        `timeout` is this call's own limit; `budget`, when given, is what the
+        calling check has left of its own time budget, and the call's time is
+        then not charged to the submission's shared budget.
+        """
+        return self._request(function, [args], many=False, timeout=timeout, driver=driver, budget=budget)
+
+    def call_many(self, function: str, arg_sets: Sequence[Sequence[Any]], *, timeout: float | None = None,
+                  driver: bool = False, budget: float | None = None) -> CallOutcome:
+        """Call `function` once per argument list in a single round trip; the value is
+        the list of results. The first failing call ends the batch and is the outcome
+        (its message names which argument list failed). `timeout` covers the batch."""
+        return self._request(function, [tuple(a) for a in arg_sets], many=True, timeout=timeout,
+                             driver=driver, budget=budget)
+
+    def _request(self, function: str, arg_sets: list, *, many: bool, timeout: float | None,
+                 driver: bool, budget: float | None) -> CallOutcome:
+        self.last_call_seconds = 0.0
         failure = self.ensure_ready()
         if failure is not None:
             return failure
-        info = self.functions.get(function)
-        if info is None:
-            return CallOutcome("missing", message=f"your module does not define {function}()")
-        mismatch = signature_mismatch(function, info, len(args))
-        if mismatch:
-            return CallOutcome("signature", message=mismatch)
-        remaining, why = self._time_left()
+        if driver:
+            if self.harness_error is not None:
+                return CallOutcome("harness", message=self.harness_error)
+            if function not in self.drivers:
+                return CallOutcome("harness", message=(
+                    f"the course's harness has no driver {function}() in the worker"))
+        else:
+            info = self.functions.get(function)
+            if info is None:
+                return CallOutcome("missing", message=f"your module does not define {function}()")
+            for args in arg_sets[:1]:
+                mismatch = signature_mismatch(function, info, len(args))
+                if mismatch:
+                    return CallOutcome("signature", message=mismatch)
+        remaining, why = self._time_left(budget)
         if remaining <= 0:
             return CallOutcome("timeout", message=why)
         limit = min(timeout or self.limits.call_seconds, remaining)
         self._next_id += 1
-        encoded, placed = self._place_arguments(args)
-        request = {"op": "call", "id": self._next_id, "function": function, "args": encoded}
+        encoded, placed = self._place_arguments(arg_sets)
+        request: dict[str, Any] = {"op": "call_many" if many else "call", "id": self._next_id,
+                                   "function": function, "driver": driver}
+        if many:
+            request["batches"] = encoded
+        else:
+            request["args"] = encoded[0]
         started = time.monotonic()
         if self.watcher is not None:
             self.watcher.call_began()
@@ -371,7 +419,10 @@ class Sandbox:
             reply = self._receive(limit - (time.monotonic() - started), f"{function}()", shown=limit)
         finally:
             self._in_call = False
-        self.time_used += time.monotonic() - started
+        spent = time.monotonic() - started
+        if budget is None:
+            self.time_used += spent
+        self.last_call_seconds = spent
         if isinstance(reply, CallOutcome):
             if reply.kind == "timeout" and limit < (timeout or self.limits.call_seconds):
                 return CallOutcome("timeout", message=why)  # cut short by a budget, not its own limit
@@ -379,28 +430,32 @@ class Sandbox:
         try:
             outcome = self._read_reply(reply)
             if outcome.ok:  # judged here, from the arena: the worker's process may lie
-                outcome.mutated = [index for index, offset, data in placed
-                                   if self._arena[offset:offset + len(data)] != data]
+                outcome.mutated = sorted({index for index, offset, data in placed
+                                          if self._arena[offset:offset + len(data)] != data})
             return outcome
         except (protocol.ProtocolError, ValueError, TypeError) as exc:
             self.stop()
             return CallOutcome("protocol", message=f"the worker sent an unreadable reply ({exc})")
 
-    def _place_arguments(self, args: Sequence[Any]) -> tuple[list[Any], list[tuple[int, int, bytes]]]:
-        """Encode `args` for a call, putting each top-level array into the shared arena;
-        also return (index, offset, bytes) of each placed array."""
+    def _place_arguments(self, arg_sets: Sequence[Sequence[Any]]) -> tuple[list[list[Any]], list[tuple[int, int, bytes]]]:
+        """Encode each argument list for a call, putting each top-level array into the
+        shared arena; also return (index, offset, bytes) of each placed array, where
+        index is the argument's position in its list."""
         encoded, placed, offset = [], [], 0
-        for index, arg in enumerate(args):
-            if isinstance(arg, np.ndarray) and str(arg.dtype) in protocol.ALLOWED_DTYPES \
-                    and offset + arg.nbytes <= ARENA_BYTES:
-                data = np.ascontiguousarray(arg).astype(arg.dtype.newbyteorder("<"), copy=False).tobytes()
-                self._arena[offset:offset + len(data)] = data
-                encoded.append({"t": "shared", "lib": self.library, "dtype": str(arg.dtype),
+        for args in arg_sets:
+            row = []
+            for index, arg in enumerate(args):
+                if isinstance(arg, np.ndarray) and str(arg.dtype) in protocol.ALLOWED_DTYPES \
+                        and offset + arg.nbytes <= ARENA_BYTES:
+                    data = np.ascontiguousarray(arg).astype(arg.dtype.newbyteorder("<"), copy=False).tobytes()
+                    self._arena[offset:offset + len(data)] = data
+                    row.append({"t": "shared", "lib": self.library, "dtype": str(arg.dtype),
                                 "shape": list(arg.shape), "offset": offset})
-                placed.append((index, offset, data))
-                offset += -(-len(data) // 64) * 64  # next 64-byte boundary
-            else:
-                encoded.append(encode_argument(arg, self.library))
+                    placed.append((index, offset, data))
+                    offset += -(-len(data) // 64) * 64  # next 64-byte boundary
+                else:
+                    row.append(encode_argument(arg, self.library))
+            encoded.append(row)
         return encoded, placed
 
     def _read_reply(self, reply: dict) -> CallOutcome:
@@ -411,8 +466,12 @@ class Sandbox:
         error = reply.get("error")
         if not isinstance(error, dict):
             raise protocol.ProtocolError("failed reply without an error")
-        kind = {"MissingFunction": "missing", "ResultTooLarge": "too_large"}.get(str(error.get("type")), "exception")
+        kind = {"MissingFunction": "missing", "ResultTooLarge": "too_large", "MissingName": "missing_name",
+                "HarnessError": "harness"}.get(str(error.get("type")), "exception")
         text = f"{error.get('type')}: {error.get('message')}" if kind == "exception" else str(error.get("message"))
+        index = error.get("index")
+        if isinstance(index, int) and not isinstance(index, bool):
+            text = f"(argument set {index + 1} of the batch) {text}"
         return CallOutcome(kind, message=text[:2000], where=str(error.get("where", ""))[:2000])
 
     def _receive(self, timeout: float, what: str, shown: float | None = None) -> dict | CallOutcome:
@@ -443,6 +502,24 @@ class Sandbox:
         if reason:
             return CallOutcome("crash", message=f"the sandbox was stopped: {reason}")
         return CallOutcome("crash", message=describe_exit(code))
+
+
+def _stage_course_files(runtime: Path, harness: Path | None, data: dict[str, Path]) -> tuple[str, str]:
+    """Copy the course's harness and data fixtures into the worker's read-only runtime
+    folder; return their paths there ("" for none)."""
+    harness_file = data_dir = ""
+    if harness is not None:
+        shutil.copyfile(harness, runtime / "harness.py")
+        os.chmod(runtime / "harness.py", 0o444)
+        harness_file = str(runtime / "harness.py")
+    if data:
+        folder = runtime / "data"
+        folder.mkdir(mode=0o755)
+        for name, path in data.items():
+            shutil.copyfile(path, folder / f"{name}.npz")
+            os.chmod(folder / f"{name}.npz", 0o444)
+        data_dir = str(folder)
+    return harness_file, data_dir
 
 
 def _judge_not_dumpable() -> None:

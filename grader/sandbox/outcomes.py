@@ -15,6 +15,7 @@ from ..text import clean_name
 
 SETUP_FAILED = 125  # the launcher's status when it could not start the worker
 BUDGET_USED = "the time budget for the whole submission is used up"
+OWN_BUDGET_USED = "this check's own time budget is used up"
 JOB_TIME_USED = "not run: time limit of the grading job (the platform's limit for one grading)"
 SIGNAL_HINTS = {
     signal.SIGKILL: " (possibly for using too much memory)",

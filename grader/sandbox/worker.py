@@ -31,6 +31,8 @@ import numpy as np  # noqa: E402
 import protocol  # noqa: E402
 
 MAX_REPR = 300
+MAX_ITEMS = 64  # items of a returned tuple or list of arbitrary values
+MAX_NUMBERS = 100_000  # items of a returned list of plain numbers
 CHANNEL_FDS_FROM = 100
 MiB = 2**20
 
@@ -74,14 +76,73 @@ def _private_fd(fd: int) -> int:
     return moved
 
 
+class StudentNameMissing(Exception):
+    """A driver asked for a name the student's code does not define."""
+
+    def __init__(self, name: str):
+        super().__init__(f"your code does not define {name}")
+        self.name = name
+
+
+class StudentNamespace:
+    """The student's module as a driver sees it: names resolved when first used, so
+    a missing class costs only the checks whose drivers need it."""
+
+    def __init__(self, module):
+        object.__setattr__(self, "_module", module)
+
+    def __getattr__(self, name: str):
+        module = object.__getattribute__(self, "_module")
+        try:
+            return getattr(module, name)
+        except AttributeError:
+            raise StudentNameMissing(name) from None
+
+    def __setattr__(self, name: str, value) -> None:
+        raise AttributeError("the student's namespace is read-only to drivers")
+
+
+class Kit:
+    """What a driver of harness.py receives first: the student's names, the paths
+    to recognise their code by, and the staged data fixtures."""
+
+    Missing = StudentNameMissing
+
+    def __init__(self, module, student_file: str, data_dir: str, library: str):
+        self.student = StudentNamespace(module)
+        self.student_file = student_file
+        self.library = library
+        self._data_dir = data_dir
+        self._data: dict[str, dict] = {}
+
+    def data(self, name: str) -> dict:
+        """The arrays of the staged fixture NAME.npz, as a fresh dict of read-only arrays."""
+        if name not in self._data:
+            path = os.path.join(self._data_dir, f"{name}.npz") if self._data_dir else ""
+            if not name.isidentifier() or not os.path.isfile(path):
+                raise KeyError(f"no data fixture named {name!r} is staged")
+            with np.load(path, allow_pickle=False) as archive:
+                arrays = {key: archive[key] for key in archive.files}
+            for array in arrays.values():
+                array.flags.writeable = False
+            self._data[name] = arrays
+        return dict(self._data[name])
+
+
 class Worker:
     """Holds the student's module and converts values at the boundary."""
 
-    def __init__(self, library: str, student_file: str, result_bytes: int = 16 * MiB):
+    def __init__(self, library: str, student_file: str, result_bytes: int = 16 * MiB,
+                 harness: str = "", data_dir: str = ""):
         self.library = library
         self.student_file = os.path.abspath(student_file)
         self.result_bytes = result_bytes
         self._budget = result_bytes
+        self.harness_file = harness
+        self.data_dir = data_dir
+        self.drivers: dict = {}
+        self.harness_error: dict | None = None
+        self.kit: Kit | None = None
         self.module = None
         self.torch = None
         self.arena: mmap.mmap | None = None
@@ -109,7 +170,32 @@ class Worker:
         for name, value in list(vars(module).items()):
             if isinstance(name, str) and not name.startswith("_") and callable(value):
                 functions[name] = _signature(value)
-        return {"op": "hello", "ok": True, "functions": functions}
+        hello = {"op": "hello", "ok": True, "functions": functions}
+        if self.harness_file:
+            self._load_harness()
+            hello["drivers"] = sorted(self.drivers)
+            if self.harness_error is not None:
+                hello["harness_error"] = self.harness_error["message"]
+        return hello
+
+    def _load_harness(self) -> None:
+        """Import the course's harness.py (after the student's code, which it drives)."""
+        self.kit = Kit(self.module, self.student_file, self.data_dir, self.library)
+        try:
+            spec = importlib.util.spec_from_file_location("gradecheck_harness", self.harness_file)
+            harness = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(harness)
+        except BaseException as exc:  # the student's code may have broken what it imports
+            self.harness_error = {"type": "HarnessError",
+                                  "message": f"the course's harness could not load: {type(exc).__name__}: {exc}",
+                                  "where": ""}
+            return
+        for name, value in list(vars(harness).items()):
+            if not name.startswith("_") and inspect.isfunction(value) \
+                    and value.__module__ == "gradecheck_harness":
+                parameters = list(inspect.signature(value).parameters)
+                if parameters[:1] == ["kit"]:
+                    self.drivers[name] = value
 
     # -- values -------------------------------------------------------------
     def to_student(self, obj):
@@ -161,7 +247,14 @@ class Worker:
             return self._array(array, "torch")
         if isinstance(value, (np.ndarray, np.generic)):
             return self._array(np.asarray(value), "numpy")
-        if isinstance(value, (tuple, list)) and depth < 3 and len(value) <= 16:
+        if isinstance(value, (tuple, list)) and len(value) <= MAX_NUMBERS and all(
+                type(item) in (int, float) for item in value):  # a history of losses, say
+            self._budget -= 8 * len(value)
+            if self._budget < 0:
+                raise ResultTooLarge(f"it returned more than {self.result_bytes / MiB:g} MB")
+            tag = "tuple" if isinstance(value, tuple) else "list"
+            return {"t": tag, "items": [self.to_wire(item, depth + 1) for item in value]}
+        if isinstance(value, (tuple, list)) and depth < 3 and len(value) <= MAX_ITEMS:
             tag = "tuple" if isinstance(value, tuple) else "list"
             return {"t": tag, "items": [self.to_wire(item, depth + 1) for item in value]}
         try:
@@ -181,24 +274,62 @@ class Worker:
         return protocol.encode_array(array, lib)
 
     # -- calls --------------------------------------------------------------
-    def call(self, message: dict) -> dict:
-        """Run one requested call and describe its outcome."""
-        reply = {"id": message.get("id")}
+    def _callable(self, message: dict):
+        """The function a request names (a driver bound to the kit, or the student's),
+        or the error to answer with."""
         name = message.get("function")
+        if message.get("driver"):
+            if self.harness_error is not None:
+                return None, self.harness_error
+            driver = self.drivers.get(name) if isinstance(name, str) else None
+            if driver is None:
+                return None, {"type": "HarnessError", "where": "",
+                              "message": f"the course's harness defines no driver {name}"}
+            return (lambda *args: driver(self.kit, *args)), None
         function = getattr(self.module, name, None) if isinstance(name, str) else None
         if not callable(function):
-            reply.update(ok=False, error={"type": "MissingFunction",
-                                          "message": f"{name} is not defined", "where": ""})
-            return reply
-        args = [self.to_student(arg) for arg in message.get("args", [])]
+            return None, {"type": "MissingFunction", "message": f"{name} is not defined", "where": ""}
+        return function, None
+
+    def _run(self, function, encoded_args) -> tuple[bool, object]:
+        """Call `function` on decoded arguments: (True, value) or (False, error)."""
+        if not isinstance(encoded_args, list):
+            raise protocol.ProtocolError("arguments must be a list")
+        args = [self.to_student(arg) for arg in encoded_args]
         try:
-            value = function(*args)
+            return True, function(*args)
+        except StudentNameMissing as exc:
+            return False, {"type": "MissingName", "message": str(exc), "where": ""}
         except BaseException as exc:  # sys.exit inside a function is a failed call
-            reply.update(ok=False, error=_describe_error(exc, self.student_file))
+            return False, _describe_error(exc, self.student_file)
+
+    def call(self, message: dict) -> dict:
+        """Run one requested call (or, for "call_many", one per argument list, stopping
+        at the first failure) and describe its outcome."""
+        reply = {"id": message.get("id")}
+        function, error = self._callable(message)
+        if function is None:
+            reply.update(ok=False, error=error)
             return reply
+        many = message.get("op") == "call_many"
+        batches = message.get("batches") if many else [message.get("args", [])]
+        if not isinstance(batches, list):
+            raise protocol.ProtocolError("batches must be a list")
+        values = []
+        for index, encoded_args in enumerate(batches):
+            ok, value = self._run(function, encoded_args)
+            if not ok:
+                if many:
+                    value["index"] = index
+                reply.update(ok=False, error=value)
+                return reply
+            values.append(value)
         self._budget = self.result_bytes
         try:
-            reply.update(ok=True, value=self.to_wire(value))
+            if many:
+                reply.update(ok=True, value={"t": "list", "items": [self.to_wire(v) for v in values]})
+            else:
+                reply.update(ok=True, value=self.to_wire(values[0]))
         except ResultTooLarge as exc:
             reply.update(ok=False, error={"type": "ResultTooLarge", "message": str(exc), "where": ""})
         except BaseException as exc:
@@ -209,7 +340,8 @@ class Worker:
 
 
 def serve(request_fd: int, response_fd: int, *, library: str, module: str, file: str,
-          isolation: str, result_bytes: int, memory_mb: float = 0, arena_fd: int = -1) -> None:
+          isolation: str, result_bytes: int, memory_mb: float = 0, arena_fd: int = -1,
+          harness: str = "", data_dir: str = "") -> None:
     """Load the array library, report, wait for the judge's go, import the student's
     module, report it, then answer calls until told to stop. Never returns.
 
@@ -220,7 +352,7 @@ def serve(request_fd: int, response_fd: int, *, library: str, module: str, file:
     request_fd, response_fd = _private_fd(request_fd), _private_fd(response_fd)
     send, receive = protocol.send, protocol.receive
 
-    worker = Worker(library, file, result_bytes)
+    worker = Worker(library, file, result_bytes, harness=harness, data_dir=data_dir)
     if arena_fd >= 0:  # the judge's arguments arena: it reads back what the student's code changed
         arena_fd = _private_fd(arena_fd)
         worker.arena = mmap.mmap(arena_fd, os.fstat(arena_fd).st_size)
@@ -250,6 +382,10 @@ def serve(request_fd: int, response_fd: int, *, library: str, module: str, file:
             break
         if message.get("op") == "exit":
             break
+        if message.get("op") not in ("call", "call_many"):
+            send(response_fd, {"id": message.get("id"), "ok": False, "error": {
+                "type": "ProtocolError", "message": "unknown request", "where": ""}})
+            continue
         try:
             reply = worker.call(message)
         except protocol.ProtocolError as exc:
@@ -285,10 +421,13 @@ def main() -> None:
     parser.add_argument("--result-mb", type=float, default=16)
     parser.add_argument("--memory-mb", type=float, default=0)
     parser.add_argument("--arena-fd", type=int, default=-1)
+    parser.add_argument("--harness", default="")
+    parser.add_argument("--data-dir", default="")
     options = parser.parse_args()
     serve(options.request_fd, options.response_fd, library=options.library, module=options.module,
           file=options.file, isolation=options.isolation, result_bytes=int(options.result_mb * MiB),
-          memory_mb=options.memory_mb, arena_fd=options.arena_fd)
+          memory_mb=options.memory_mb, arena_fd=options.arena_fd, harness=options.harness,
+          data_dir=options.data_dir)
 
 
 def _flush() -> None:

@@ -59,7 +59,8 @@ def serve_worker(config: dict, isolation: list[str]) -> None:
     worker.serve(config["fds"]["request"], config["fds"]["response"], library=config["library"],
                  module=config["module"], file=config["file"], isolation=",".join(isolation) or "none",
                  result_bytes=int(float(config["result_mb"]) * worker.MiB),
-                 memory_mb=float(config.get("memory_mb", 0)), arena_fd=config["fds"]["arena"])
+                 memory_mb=float(config.get("memory_mb", 0)), arena_fd=config["fds"]["arena"],
+                 harness=str(config.get("harness", "")), data_dir=str(config.get("data_dir", "")))
 
 
 def child(config: dict, fds: dict[str, int]) -> None:
