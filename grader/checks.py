@@ -24,6 +24,7 @@ from hypothesis.errors import UnsatisfiedAssumption
 from .compare import judge_at
 from .errors import SpecError
 from .outcome import CheckFailed, Status
+from .reference_calls import ReferenceCalls, reference_drivers
 from .sandbox.client import CallOutcome, Sandbox
 from .spec import Assignment, CheckSpec
 
@@ -192,6 +193,17 @@ class Context:
         if not arg_sets:
             return []
         return self._call(function, [tuple(a) for a in arg_sets], many=True)
+
+    def expected(self, function: str, *args: Any) -> Any:
+        """The reference's answer to `function(*args)` (a student function or a driver,
+        run here with a kit around the reference), decoded as a worker's reply is.
+        A reference that fails is a bug of the assignment: RuntimeError."""
+        calls = ReferenceCalls(self.reference, self.assignment.library,
+                               reference_drivers(self.assignment, self.reference))
+        outcome = calls.call(function, *args, driver=function in self.assignment.drivers)
+        if not outcome.ok:
+            raise RuntimeError(f"the reference failed on {function}(): {outcome.message}")
+        return outcome.value
 
     def data(self, name: str) -> dict[str, np.ndarray]:
         """The arrays of the assignment's data fixture `name` (what drivers see as kit.data)."""

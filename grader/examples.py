@@ -40,9 +40,8 @@ import numpy as np
 
 from . import signing
 from .checks import Context, RegisteredCheck, Unrecordable, copy_example
+from .reference_calls import ReferenceCalls, reference_drivers
 from .sandbox import protocol
-from .sandbox.outcomes import CallOutcome
-from .sandbox.values import decode_value
 from .spec import Assignment
 
 FORMAT = 2
@@ -132,59 +131,6 @@ def bank_for(assignment: Assignment, registry: dict[str, RegisteredCheck],
 
 # -- recording ----------------------------------------------------------------------
 
-class ReferenceCalls:
-    """Stands in for a sandbox when recording: answers calls from the reference, in
-    this process, in the form the sandbox would return a correct submission's answers."""
-
-    def __init__(self, reference: ModuleType, library: str):
-        self.reference = reference
-        self.library = library
-        self.last_call_seconds = 0.0
-
-    def call(self, function: str, *args: Any, timeout: float | None = None, driver: bool = False,
-             budget: float | None = None) -> CallOutcome:
-        """Call the reference's `function` on copies of `args` (drivers run only in a
-        worker: a check that calls one is not recorded, and runs live)."""
-        if driver:
-            raise Unrecordable(f"driver {function}")
-        try:
-            value = getattr(self.reference, function)(*[self._argument(a) for a in args])
-            return CallOutcome("ok", value=decode_value(self._wire(value)))
-        except Exception as exc:
-            return CallOutcome("exception", message=f"{type(exc).__name__}: {exc}")
-
-    def call_many(self, function: str, arg_sets: Any, *, timeout: float | None = None, driver: bool = False,
-                  budget: float | None = None) -> CallOutcome:
-        """`call` once per argument list; the value is the list of results."""
-        values = []
-        for args in arg_sets:
-            outcome = self.call(function, *args, driver=driver)
-            if not outcome.ok:
-                return outcome
-            values.append(outcome.value)
-        return CallOutcome("ok", value=values)
-
-    def _argument(self, value: Any) -> Any:
-        if isinstance(value, np.ndarray):
-            if self.library == "torch":
-                import torch
-
-                return torch.from_numpy(value.copy())
-            return value.copy()
-        if isinstance(value, tuple):
-            return tuple(self._argument(v) for v in value)
-        return value.item() if isinstance(value, np.generic) else value
-
-    def _wire(self, value: Any) -> Any:
-        if hasattr(value, "detach") and hasattr(value, "numpy"):
-            return protocol.encode_array(value.detach().cpu().numpy(), "torch")
-        if isinstance(value, (np.ndarray, np.generic)):
-            return protocol.encode_array(np.asarray(value), "numpy")
-        if isinstance(value, (tuple, list)):
-            return {"t": type(value).__name__, "items": [self._wire(v) for v in value]}
-        return value
-
-
 def record_bank(assignment: Assignment, registry: dict[str, RegisteredCheck],
                 reference: ModuleType, key: str | None = None, *, salt: str = "") -> ExampleBank:
     """Run every check against the reference, in this process, logging what hypothesis draws.
@@ -192,7 +138,7 @@ def record_bank(assignment: Assignment, registry: dict[str, RegisteredCheck],
     A check that does not pass on the reference, or draws something that
     cannot be stored, is recorded as None: it will run live, as without a bank.
     """
-    calls = ReferenceCalls(reference, assignment.library)
+    calls = ReferenceCalls(reference, assignment.library, reference_drivers(assignment, reference))
     checks: dict[str, Recorded | None] = {}
     for question in assignment.questions:
         for check in question.checks:

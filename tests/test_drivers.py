@@ -208,3 +208,16 @@ def test_a_check_with_its_own_budget_spends_from_it_and_says_so_to_the_sandbox()
             registered=registry[shared.name], broken={}).call("scale", np.ones(1), 1.0)
     assert sandbox.budgets == [("means_of_points", True, 8.0), ("means_of_points", True, 5.0),
                                ("scale", False, None)]
+
+
+def test_drivers_run_on_the_reference_in_the_judge_so_their_checks_are_recorded():
+    from grader.checks import import_file
+    from grader.examples import record_bank
+
+    assignment = spec_module.load(TOY)
+    registry = load_registry(assignment)
+    reference = import_file(assignment.reference, "gradecheck_reference_toy_for_test")
+    bank = record_bank(assignment, registry, reference, salt="")
+    recorded = bank.checks
+    assert recorded["accumulator_totals"] is not None and recorded["means_on_fixture"] is not None
+    assert recorded["scale_matches_reference"]  # a for_all with call_many before it

@@ -39,7 +39,7 @@ __all__ = ["CallOutcome", "Opaque", "ReturnedArray", "Sandbox", "decode_value", 
 
 HERE = Path(__file__).resolve().parent
 LAUNCHER = HERE / "launcher.py"
-RUNTIME = [HERE / "worker.py", HERE / "protocol.py"]
+RUNTIME = [HERE / "worker.py", HERE / "protocol.py", HERE / "kit.py"]
 ARENA_BYTES = 64 * 2**20  # sparse: only the pages arguments use take memory
 REFUSED = "refused"  # CallOutcome kind: the sandbox is below the course's minimum isolation
 SANDBOX_FAILED = "sandbox"  # CallOutcome kind: the sandbox itself could not start (a grader problem)

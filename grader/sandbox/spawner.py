@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("zygote.py", "launcher.py", "limits.py", "reaper.py", "worker.py", "protocol.py", "confine.py")
+SCRIPTS = ("zygote.py", "launcher.py", "limits.py", "reaper.py", "worker.py", "protocol.py", "kit.py", "confine.py")
 REPLY_SECONDS = 120.0  # the zygote's own start (torch) comes before its first reply
 _ZYGOTES: dict[tuple[int, str], "Zygote"] = {}
 

@@ -29,6 +29,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
 import protocol  # noqa: E402
+from kit import Kit, StudentNameMissing, load_drivers  # noqa: E402
 
 MAX_REPR = 300
 MAX_ITEMS = 64  # items of a returned tuple or list of arbitrary values
@@ -74,59 +75,6 @@ def _private_fd(fd: int) -> int:
     moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, CHANNEL_FDS_FROM)
     os.close(fd)
     return moved
-
-
-class StudentNameMissing(Exception):
-    """A driver asked for a name the student's code does not define."""
-
-    def __init__(self, name: str):
-        super().__init__(f"your code does not define {name}")
-        self.name = name
-
-
-class StudentNamespace:
-    """The student's module as a driver sees it: names resolved when first used, so
-    a missing class costs only the checks whose drivers need it."""
-
-    def __init__(self, module):
-        object.__setattr__(self, "_module", module)
-
-    def __getattr__(self, name: str):
-        module = object.__getattribute__(self, "_module")
-        try:
-            return getattr(module, name)
-        except AttributeError:
-            raise StudentNameMissing(name) from None
-
-    def __setattr__(self, name: str, value) -> None:
-        raise AttributeError("the student's namespace is read-only to drivers")
-
-
-class Kit:
-    """What a driver of harness.py receives first: the student's names, the paths
-    to recognise their code by, and the staged data fixtures."""
-
-    Missing = StudentNameMissing
-
-    def __init__(self, module, student_file: str, data_dir: str, library: str):
-        self.student = StudentNamespace(module)
-        self.student_file = student_file
-        self.library = library
-        self._data_dir = data_dir
-        self._data: dict[str, dict] = {}
-
-    def data(self, name: str) -> dict:
-        """The arrays of the staged fixture NAME.npz, as a fresh dict of read-only arrays."""
-        if name not in self._data:
-            path = os.path.join(self._data_dir, f"{name}.npz") if self._data_dir else ""
-            if not name.isidentifier() or not os.path.isfile(path):
-                raise KeyError(f"no data fixture named {name!r} is staged")
-            with np.load(path, allow_pickle=False) as archive:
-                arrays = {key: archive[key] for key in archive.files}
-            for array in arrays.values():
-                array.flags.writeable = False
-            self._data[name] = arrays
-        return dict(self._data[name])
 
 
 class Worker:
@@ -182,20 +130,11 @@ class Worker:
         """Import the course's harness.py (after the student's code, which it drives)."""
         self.kit = Kit(self.module, self.student_file, self.data_dir, self.library)
         try:
-            spec = importlib.util.spec_from_file_location("gradecheck_harness", self.harness_file)
-            harness = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(harness)
+            self.drivers = load_drivers(self.harness_file)
         except BaseException as exc:  # the student's code may have broken what it imports
             self.harness_error = {"type": "HarnessError",
                                   "message": f"the course's harness could not load: {type(exc).__name__}: {exc}",
                                   "where": ""}
-            return
-        for name, value in list(vars(harness).items()):
-            if not name.startswith("_") and inspect.isfunction(value) \
-                    and value.__module__ == "gradecheck_harness":
-                parameters = list(inspect.signature(value).parameters)
-                if parameters[:1] == ["kit"]:
-                    self.drivers[name] = value
 
     # -- values -------------------------------------------------------------
     def to_student(self, obj):

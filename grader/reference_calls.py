@@ -1,0 +1,99 @@
+"""The reference answering calls in the judge's own process, as a correct
+submission's worker would: for recording example banks and for checks that
+want the reference's answer to a driver (`Context.expected`).
+
+The reference is the course's trusted code; drivers (harness.py) run here with
+a kit around it, exactly as they run in the worker with a kit around the
+student's code, and every answer goes through the same encoding as a worker's
+reply, so the judge compares like with like.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from .sandbox import protocol
+from .sandbox.kit import Kit, load_drivers
+from .sandbox.outcomes import CallOutcome
+from .sandbox.values import decode_value
+from .spec import Assignment
+
+_DRIVERS: dict[tuple[str, int], dict[str, Callable]] = {}
+
+
+def reference_drivers(assignment: Assignment, reference: ModuleType) -> dict[str, Callable]:
+    """The assignment's drivers bound to a kit around `reference` (loaded once per
+    reference module); {} when the assignment has no harness."""
+    if assignment.harness is None:
+        return {}
+    key = (str(assignment.harness), id(reference))
+    if key not in _DRIVERS:
+        kit = Kit(reference, str(assignment.reference), library=assignment.library,
+                  data_files={name: str(path) for name, path in assignment.data_files().items()})
+        drivers = load_drivers(str(assignment.harness), f"gradecheck_harness_{assignment.name}")
+        _DRIVERS[key] = {name: _bound(driver, kit) for name, driver in drivers.items()}
+    return _DRIVERS[key]
+
+
+def _bound(driver: Callable, kit: Kit) -> Callable:
+    return lambda *args: driver(kit, *args)
+
+
+class ReferenceCalls:
+    """Stands in for a sandbox when recording: answers calls from the reference, in
+    this process, in the form the sandbox would return a correct submission's answers.
+    Drivers run here too, with a kit around the reference (`drivers`, from
+    grader.checks.reference_drivers)."""
+
+    def __init__(self, reference: ModuleType, library: str, drivers: dict[str, Callable] | None = None):
+        self.reference = reference
+        self.library = library
+        self.drivers = drivers or {}
+        self.last_call_seconds = 0.0
+
+    def call(self, function: str, *args: Any, timeout: float | None = None, driver: bool = False,
+             budget: float | None = None) -> CallOutcome:
+        """Call the reference's `function` (or the driver `function`) on copies of `args`."""
+        try:
+            target = self.drivers[function] if driver else getattr(self.reference, function)
+            value = target(*[self._argument(a) for a in args])
+            return CallOutcome("ok", value=decode_value(self._wire(value)))
+        except Exception as exc:
+            return CallOutcome("exception", message=f"{type(exc).__name__}: {exc}")
+
+    def call_many(self, function: str, arg_sets: Any, *, timeout: float | None = None, driver: bool = False,
+                  budget: float | None = None) -> CallOutcome:
+        """`call` once per argument list; the value is the list of results."""
+        values = []
+        for args in arg_sets:
+            outcome = self.call(function, *args, driver=driver)
+            if not outcome.ok:
+                return outcome
+            values.append(outcome.value)
+        return CallOutcome("ok", value=values)
+
+    def _argument(self, value: Any) -> Any:
+        if isinstance(value, np.ndarray):
+            if self.library == "torch":
+                import torch
+
+                return torch.from_numpy(value.copy())
+            return value.copy()
+        if isinstance(value, tuple):
+            return tuple(self._argument(v) for v in value)
+        return value.item() if isinstance(value, np.generic) else value
+
+    def _wire(self, value: Any) -> Any:
+        if hasattr(value, "detach") and hasattr(value, "numpy"):
+            return protocol.encode_array(value.detach().cpu().numpy(), "torch")
+        if isinstance(value, (np.ndarray, np.generic)):
+            return protocol.encode_array(np.asarray(value), "numpy")
+        if isinstance(value, (tuple, list)):
+            return {"t": type(value).__name__, "items": [self._wire(v) for v in value]}
+        return value
+
+

@@ -1,0 +1,88 @@
+"""What drivers (an assignment's harness.py) work with, in the worker and in the judge.
+
+A driver is a public function of harness.py whose first parameter is `kit`.
+In the worker, its kit wraps the student's module; in the judge (to compute
+the reference's answer, or to record examples) the same driver runs with a kit
+around the reference. This file is copied into the worker's runtime folder
+beside worker.py and imports nothing of the grader.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+import os
+import sys
+from typing import Any, Callable
+
+import numpy as np
+
+
+class StudentNameMissing(Exception):
+    """A driver asked for a name the student's code does not define."""
+
+    def __init__(self, name: str):
+        super().__init__(f"your code does not define {name}")
+        self.name = name
+
+
+class StudentNamespace:
+    """The student's module as a driver sees it: names resolved when first used, so
+    a missing class costs only the checks whose drivers need it."""
+
+    def __init__(self, module: Any):
+        object.__setattr__(self, "_module", module)
+
+    def __getattr__(self, name: str) -> Any:
+        module = object.__getattribute__(self, "_module")
+        try:
+            return getattr(module, name)
+        except AttributeError:
+            raise StudentNameMissing(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("the student's namespace is read-only to drivers")
+
+
+class Kit:
+    """What a driver receives first: the student's names (`student`), the path to
+    recognise their code by (`student_file`), and the staged data fixtures (`data`)."""
+
+    Missing = StudentNameMissing
+
+    def __init__(self, module: Any, student_file: str, data_dir: str = "", library: str = "numpy",
+                 data_files: dict[str, str] | None = None):
+        self.student = StudentNamespace(module)
+        self.student_file = student_file
+        self.library = library
+        self._data_dir = data_dir
+        self._data_files = dict(data_files or {})
+        self._data: dict[str, dict] = {}
+
+    def data(self, name: str) -> dict:
+        """The arrays of the data fixture `name`, as a fresh dict of read-only arrays."""
+        if name not in self._data:
+            path = self._data_files.get(name) or (
+                os.path.join(self._data_dir, f"{name}.npz") if self._data_dir and name.isidentifier() else "")
+            if not path or not os.path.isfile(path):
+                raise KeyError(f"no data fixture named {name!r} is staged")
+            with np.load(path, allow_pickle=False) as archive:
+                arrays = {key: archive[key] for key in archive.files}
+            for array in arrays.values():
+                array.flags.writeable = False
+            self._data[name] = arrays
+        return dict(self._data[name])
+
+
+def load_drivers(harness_file: str, module_name: str = "gradecheck_harness") -> dict[str, Callable]:
+    """Import harness.py under `module_name`; return its drivers by name."""
+    spec = importlib.util.spec_from_file_location(module_name, harness_file)
+    harness = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = harness
+    spec.loader.exec_module(harness)
+    drivers = {}
+    for name, value in list(vars(harness).items()):
+        if not name.startswith("_") and inspect.isfunction(value) and value.__module__ == module_name:
+            if list(inspect.signature(value).parameters)[:1] == ["kit"]:
+                drivers[name] = value
+    return drivers
