@@ -217,15 +217,16 @@ def error_report(assignment: Assignment, student: str, error: str, trace: str | 
 
 def preload(assignment: Assignment) -> None:
     """Import everything a judge needs, once, before forking the judges."""
-    import torch
-
-    from .checks import import_file, load_registry
+    from .checks import import_reference, load_registry
     from .examples import bank_for
     from .secret import course_secret, salt_of
 
-    torch.set_num_threads(1)
+    if assignment.library == "torch":
+        import torch
+
+        torch.set_num_threads(1)
     registry = load_registry(assignment)
-    reference = import_file(assignment.reference, f"gradecheck_reference_{assignment.name}")
+    reference = import_reference(assignment)
     salt = salt_of(course_secret(assignment.folder))  # the judges' own (runner.grade looks it up too)
     bank_for(assignment, registry, reference, salt)  # recorded or read once, shared by every judge
 

@@ -10,6 +10,7 @@ calls student functions only through ``ctx.call`` and fails by raising
 from __future__ import annotations
 
 import functools
+import importlib
 import importlib.util
 import inspect
 import sys
@@ -24,7 +25,7 @@ from hypothesis.errors import UnsatisfiedAssumption
 from .compare import judge_at
 from .errors import SpecError
 from .outcome import CheckFailed, Status
-from .reference_calls import ReferenceCalls, reference_drivers
+from .reference_calls import ReferenceCalls
 from .sandbox.client import CallOutcome, Sandbox
 from .spec import Assignment, CheckSpec
 
@@ -116,6 +117,18 @@ def import_file(path: Any, module_name: str) -> ModuleType:
     return module
 
 
+def import_reference(assignment: Assignment) -> ModuleType:
+    """Import the assignment's reference in the judge: its one file under a private
+    name, or, for a package handin, its package (reference/NAME/ put on sys.path, so
+    the reference's own absolute imports work as a student's do in the worker)."""
+    if not assignment.package:
+        return import_file(assignment.reference, f"gradecheck_reference_{assignment.name}")
+    folder = str(assignment.reference)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    return importlib.import_module(assignment.module)
+
+
 def load_registry(assignment: Assignment) -> dict[str, RegisteredCheck]:
     """Import the checks module and cross-check it against the spec.
 
@@ -198,8 +211,7 @@ class Context:
         """The reference's answer to `function(*args)` (a student function or a driver,
         run here with a kit around the reference), decoded as a worker's reply is.
         A reference that fails is a bug of the assignment: RuntimeError."""
-        calls = ReferenceCalls(self.reference, self.assignment.library,
-                               reference_drivers(self.assignment, self.reference))
+        calls = ReferenceCalls.of(self.assignment, self.reference)
         outcome = calls.call(function, *args, driver=function in self.assignment.drivers)
         if not outcome.ok:
             raise RuntimeError(f"the reference failed on {function}(): {outcome.message}")

@@ -40,7 +40,7 @@ import numpy as np
 
 from . import signing
 from .checks import Context, RegisteredCheck, Unrecordable, copy_example
-from .reference_calls import ReferenceCalls, reference_drivers
+from .reference_calls import ReferenceCalls
 from .sandbox import protocol
 from .spec import Assignment
 
@@ -97,8 +97,7 @@ def bank_key(assignment: Assignment, salt: str = "") -> str:
     parts.append(f"salt {salt}")  # the course secret's salt: a digest, never the secret
     for part in parts:
         digest.update(part.encode() + b"\0")
-    for path in [assignment.folder / "assignment.yaml", assignment.checks_module, assignment.reference,
-                 *ENGINE_SOURCES]:
+    for path in [*assignment.source_files(), *ENGINE_SOURCES]:
         digest.update(Path(path).read_bytes() + b"\0")
     return digest.hexdigest()
 
@@ -138,7 +137,7 @@ def record_bank(assignment: Assignment, registry: dict[str, RegisteredCheck],
     A check that does not pass on the reference, or draws something that
     cannot be stored, is recorded as None: it will run live, as without a bank.
     """
-    calls = ReferenceCalls(reference, assignment.library, reference_drivers(assignment, reference))
+    calls = ReferenceCalls.of(assignment, reference)
     checks: dict[str, Recorded | None] = {}
     for question in assignment.questions:
         for check in question.checks:

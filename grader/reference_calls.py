@@ -10,6 +10,7 @@ reply, so the judge compares like with like.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -49,17 +50,30 @@ class ReferenceCalls:
     Drivers run here too, with a kit around the reference (`drivers`, from
     grader.checks.reference_drivers)."""
 
-    def __init__(self, reference: ModuleType, library: str, drivers: dict[str, Callable] | None = None):
+    def __init__(self, reference: ModuleType, library: str, drivers: dict[str, Callable] | None = None,
+                 homes: dict[str, str] | None = None):
         self.reference = reference
         self.library = library
         self.drivers = drivers or {}
+        self.homes = homes or {}  # a package's functions: name -> defining module
         self.last_call_seconds = 0.0
+
+    @classmethod
+    def of(cls, assignment: Assignment, reference: ModuleType) -> "ReferenceCalls":
+        """The reference's calls for `assignment`: its functions, drivers and modules."""
+        return cls(reference, assignment.library, reference_drivers(assignment, reference),
+                   assignment.homes if assignment.package else None)
+
+    def _function(self, name: str) -> Callable:
+        if name in self.homes:
+            return getattr(importlib.import_module(self.homes[name]), name)
+        return getattr(self.reference, name)
 
     def call(self, function: str, *args: Any, timeout: float | None = None, driver: bool = False,
              budget: float | None = None) -> CallOutcome:
         """Call the reference's `function` (or the driver `function`) on copies of `args`."""
         try:
-            target = self.drivers[function] if driver else getattr(self.reference, function)
+            target = self.drivers[function] if driver else self._function(function)
             value = target(*[self._argument(a) for a in args])
             return CallOutcome("ok", value=decode_value(self._wire(value)))
         except Exception as exc:

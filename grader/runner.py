@@ -7,7 +7,7 @@ from pathlib import Path
 
 from hypothesis.errors import Flaky, HypothesisException
 
-from .checks import Context, RegisteredCheck, import_file, load_registry
+from .checks import Context, RegisteredCheck, import_reference, load_registry
 from .errors import SandboxError, SubmissionError
 from .examples import bank_for
 from .outcome import CheckFailed, Status
@@ -56,12 +56,13 @@ def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
                       hide=(assignment.folder, assignment.reference.parent,
                             assignment.checks_module.parent, Path(submission).resolve().parent),
                       minimum=minimum or assignment.isolation,
-                      harness=assignment.harness, data=assignment.data_files())
+                      harness=assignment.harness, data=assignment.data_files(),
+                      homes=assignment.homes if assignment.package else None)
     sandbox.deadline = deadline
     try:
         sandbox.start()  # the worker imports torch while the judge loads its checks
         registry = load_registry(assignment)
-        reference = import_file(assignment.reference, f"gradecheck_reference_{assignment.name}")
+        reference = import_reference(assignment)
         bank = bank_for(assignment, registry, reference, salt) if use_bank else None
         broken: dict[str, CallOutcome] = {}
         questions = []

@@ -93,7 +93,7 @@ class Assignment:
     title: str
     folder: Path
     library: str
-    student_file: str
+    student_file: str  # the one .py file of a single-file handin; "" for a package handin
     module: str
     reference: Path
     checks_module: Path
@@ -108,9 +108,27 @@ class Assignment:
     # each platform's job limit in seconds: the grader plans inside it
     platform_limits: dict[str, float] = field(default_factory=lambda: dict(PLATFORM_LIMITS))
     extra: dict[str, Any] = field(default_factory=dict)
+    # what the student hands in: one .py file, or folders ending in "/" and files
+    student_files: tuple[str, ...] = ()
+    # for a package handin: student function name -> the module that defines it
+    homes: dict[str, str] = field(default_factory=dict)
     harness: Path | None = None  # course code imported in the worker after the student's
     drivers: dict[str, Driver] = field(default_factory=dict)
     data: dict[str, DataFixture] = field(default_factory=dict)
+
+    @property
+    def package(self) -> bool:
+        """Whether the student hands in a package (several files) rather than one file."""
+        return not self.student_file
+
+    def source_files(self) -> list[Path]:
+        """Every file the grading depends on: spec, checks, reference, harness, data."""
+        files = [self.folder / "assignment.yaml", self.checks_module]
+        files += sorted(p for p in self.reference.rglob("*.py")) if self.reference.is_dir() else [self.reference]
+        if self.harness is not None:
+            files.append(self.harness)
+        files += [fixture.path() for fixture in self.data.values()]
+        return files
 
     def data_files(self) -> dict[str, Path]:
         """Each data fixture's file to stage into the sandbox (staff's real dataset when set)."""
@@ -190,7 +208,7 @@ def load(assignment: str | Path) -> Assignment:
     except yaml.YAMLError as exc:
         raise SpecError(file, "(syntax)", f"is not valid YAML: {exc}") from None
     top = _Reader(file, data, "")
-    top.unknown({"name", "title", "library", "student_file", "module", "reference", "checks",
+    top.unknown({"name", "title", "library", "student_file", "student_files", "module", "reference", "checks",
                  "total_points", "functions", "questions", "limits", "hypothesis", "notebook",
                  "isolation", "dtype", "platforms", "extra", "harness", "drivers", "data"})
     name = top.get("name", str)
@@ -199,12 +217,24 @@ def load(assignment: str | Path) -> Assignment:
     library = top.get("library", str)
     if library not in ("torch", "numpy"):
         top.fail("library", f"must be torch or numpy, got {library!r}")
-    student_file = top.get("student_file", str)
-    if "/" in student_file or not student_file.endswith(".py"):
-        top.fail("student_file", f"must be a plain .py file name, got {student_file!r}")
-    module = top.get("module", str, student_file[:-3])
+    student_files = _student_files(top)
+    student_file = student_files[0] if len(student_files) == 1 and "/" not in student_files[0] else ""
+    if student_file:
+        module = top.get("module", str, student_file[:-3])
+    else:
+        module = top.get("module", str)  # the package imported first
+        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$", module) \
+                or module.split(".")[0] not in {f.rstrip("/").split("/")[0].removesuffix(".py") for f in student_files}:
+            top.fail("module", f"must be a package among student_files, got {module!r}")
     named = top.get("reference", str)
-    if named.endswith(".py"):  # a self-contained assignment (a test's) keeps it in its folder
+    if not student_file:  # a package handin: reference/NAME/ mirrors the student's layout
+        # (a self-contained assignment, a test's, names a folder of its own ending in /)
+        reference = (folder / named).resolve() if named.endswith("/") else ROOT / "reference" / named
+        missing = [f for f in student_files if not (reference / f).exists()]
+        if not reference.is_dir() or missing:
+            top.fail("reference", f"reference/{named}/ must mirror the student's layout "
+                                  f"(missing: {', '.join(missing) or named + '/'})")
+    elif named.endswith(".py"):  # a self-contained assignment (a test's) keeps it in its folder
         reference = (folder / named).resolve()
         if not reference.is_file() or folder.resolve() not in reference.parents:
             top.fail("reference", f"{named} is not a file of {folder.name}/")
@@ -244,12 +274,45 @@ def load(assignment: str | Path) -> Assignment:
         top.fail("isolation", f"must be one of {', '.join(reversed(levels.LEVELS))}, got {isolation!r}")
     return Assignment(
         name=name, title=top.get("title", str, name), folder=folder, library=library,
-        student_file=student_file, module=module, reference=reference,
+        student_file=student_file, student_files=student_files, module=module, reference=reference,
+        homes=_homes(file, top, module) if not student_file else {},
         checks_module=checks_module, total_points=total, functions=functions,
         questions=questions, limits=limits, max_examples=max_examples, notebook_mode=mode,
         isolation=isolation, judged_dtype=judged, platform_limits=platform_limits,
         extra=top.get("extra", dict, {}), harness=harness, drivers=drivers, data=data,
     )
+
+
+STUDENT_ENTRY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*(/|\.py)$")
+
+
+def _student_files(top: _Reader) -> tuple[str, ...]:
+    """student_file (one .py name) or student_files (package folders ending in "/", .py files)."""
+    if ("student_file" in top.data) == ("student_files" in top.data):
+        top.fail("student_file", "give exactly one of student_file (one .py file) or student_files (a package)")
+    if "student_file" in top.data:
+        name = top.get("student_file", str)
+        if "/" in name or not name.endswith(".py") or not NAME.match(name[:-3]):
+            top.fail("student_file", f"must be a plain .py file name, got {name!r}")
+        return (name,)
+    entries = top.get("student_files", list)
+    if not entries or not all(isinstance(e, str) and STUDENT_ENTRY.match(e) for e in entries):
+        top.fail("student_files", f"must list folders (ending in /) and .py files of the handin, got {entries!r}")
+    if not any(e.endswith("/") for e in entries):
+        top.fail("student_files", "must name at least one package folder (ending in /); "
+                                  "a one-file handin uses student_file")
+    return tuple(entries)
+
+
+def _homes(file: str, top: _Reader, package: str) -> dict[str, str]:
+    """For a package handin: the module defining each student function (the package by default)."""
+    homes = {}
+    for fname, params in top.get("functions", dict).items():
+        home = params.get("module", package) if isinstance(params, dict) else package
+        if not isinstance(home, str) or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$", home):
+            top.fail(f"functions.{fname}.module", f"must be a dotted module name, got {home!r}")
+        homes[fname] = home
+    return homes
 
 
 def _functions(file: str, top: _Reader) -> dict[str, tuple[str, ...]]:
@@ -258,6 +321,10 @@ def _functions(file: str, top: _Reader) -> dict[str, tuple[str, ...]]:
     for fname, params in raw.items():
         if not isinstance(fname, str) or not NAME.match(fname):
             top.fail(f"functions.{fname}", "is not a valid Python function name")
+        if isinstance(params, dict):  # {params: [...], module: a.b} in a package handin
+            entry = _Reader(file, params, top.key(f"functions.{fname}"))
+            entry.unknown({"params", "module"})
+            params = entry.get("params", list)
         if not isinstance(params, list) or not all(isinstance(p, str) and NAME.match(p) for p in params):
             top.fail(f"functions.{fname}", f"must list parameter names, got {params!r}")
         functions[fname] = tuple(params)

@@ -57,6 +57,8 @@ def prepare(assignment: Assignment, path: Path) -> Prepared:
 
 
 def _prepare(assignment: Assignment, path: Path, scratch: Path) -> Prepared:
+    if assignment.package:
+        return _package(assignment, path, scratch)
     if path.is_dir():
         return _from_folder(assignment, path, scratch)
     kind = _kind(path)
@@ -170,3 +172,46 @@ def _missing_message(wanted: str, notebook_name: str, folder: Path, files: list[
         f" Name your file exactly {wanted} (or {notebook_name})."
     listing = ", ".join(present[:10]) + (f" and {len(present) - 10} more" if len(present) > 10 else "")
     return f"{shown} has no {wanted} (it holds: {listing or 'nothing'}).{hint}"
+
+
+# -- package handins -------------------------------------------------------------------
+
+def _package(assignment: Assignment, path: Path, scratch: Path) -> Prepared:
+    """A package handin (a folder or a handin .tar): the folder holding every entry of
+    the spec's student_files, found however deep the student nested it."""
+    wanted = ", ".join(assignment.student_files)
+    notes: list[str] = []
+    if path.is_dir():
+        folder = path
+    elif _kind(path) == "tar":
+        folder = scratch / "handin"
+        notes = safe_extract(path, folder)
+    else:
+        raise SubmissionError(f"{path.name}: this assignment grades a folder or a handin .tar "
+                              f"holding {wanted}, not a single file")
+    candidates = [folder] + sorted({f.parent for f in _files(folder)}, key=lambda p: (len(p.parts), str(p)))
+    for candidate in candidates:
+        for root in (candidate, *candidate.parents):
+            if folder not in (root, *root.parents):
+                break
+            if all(_holds(root, entry) for entry in assignment.student_files):
+                prepared = Prepared(root.resolve(), notes=notes, scratch=scratch, folder=root.resolve())
+                missing_init = [e for e in assignment.student_files
+                                if e.endswith("/") and not (root / e / "__init__.py").is_file()]
+                if missing_init:
+                    prepared.notes.append(f"{', '.join(missing_init)} has no __init__.py (imported as a "
+                                          "namespace package)")
+                return prepared
+    present = sorted({str(f.relative_to(folder).parts[0]) + ("/" if f.relative_to(folder).parts[1:] else "")
+                      for f in _files(folder)})
+    found = [e for e in assignment.student_files if any(_holds(c, e) for c in candidates)]
+    hint = "" if not found else f" (found {', '.join(found)}, but not all in one folder)"
+    raise SubmissionError(f"{path.name} does not hold {wanted} side by side{hint}; it holds: "
+                          f"{', '.join(present[:10]) or 'nothing'}")
+
+
+def _holds(root: Path, entry: str) -> bool:
+    target = root / entry.rstrip("/")
+    if target.is_symlink():
+        return False
+    return target.is_dir() if entry.endswith("/") else target.is_file()

@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Record (or find) the bank, say where it is and which checks will run hypothesis live."""
-    from ..checks import import_file, load_registry
+    from ..checks import import_reference, load_registry
     from ..examples import bank_for, bank_path, enabled
     from ..secret import course_secret, salt_of
 
@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
         if not enabled():
             raise GraderError("GRADECHECK_EXAMPLES=live turns example banks off")
         registry = load_registry(assignment)
-        reference = import_file(assignment.reference, f"gradecheck_reference_{assignment.name}")
+        reference = import_reference(assignment)
         bank = bank_for(assignment, registry, reference, salt_of(course_secret(assignment.folder)))
     except GraderError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -32,7 +32,7 @@ from .limits import Limits
 from .outcomes import BUDGET_USED, JOB_TIME_USED, OWN_BUDGET_USED, CallOutcome, describe_exit, read_functions, signature_mismatch
 from .output import OutputCollector
 from .reaper import kill_marked_processes, kill_user
-from ..text import clean
+from ..text import clean, clean_name
 from .values import Opaque, ReturnedArray, decode_value, encode_argument
 
 __all__ = ["CallOutcome", "Opaque", "ReturnedArray", "Sandbox", "decode_value", "encode_argument"]
@@ -66,7 +66,7 @@ class Sandbox:
     def __init__(self, student_file: Path, *, module: str, library: str, limits: Limits,
                  files: Path | None = None, hide: Sequence[Path] = (), isolate: bool = True,
                  minimum: str = levels.DEFAULT_MINIMUM, harness: Path | None = None,
-                 data: dict[str, Path] | None = None):
+                 data: dict[str, Path] | None = None, homes: dict[str, str] | None = None):
         _judge_not_dumpable()
         self.module = module
         self.library = library
@@ -84,7 +84,10 @@ class Sandbox:
             if self.lease:
                 self.lease.release()
             raise
-        self.student_file = self.work / f"{module}.py"
+        # a package handin (`homes`: function -> module) is its whole folder, copied as work/
+        self.homes = homes
+        self.student_file = f"{self.work}{os.sep}" if homes is not None else self.work / f"{module}.py"
+        self.unresolved: dict[str, str] = {}
         self.worker_script = runtime / "worker.py"
         self.harness_file, self.data_dir = _stage_course_files(runtime, harness, data or {})
         self.drivers: set[str] = set()
@@ -229,7 +232,10 @@ class Sandbox:
             self.stop()
             return failure
         try:
-            protocol.send(self._request_fd, {"op": "import"}, time.monotonic() + 5)
+            go: dict[str, Any] = {"op": "import"}
+            if self.homes is not None:
+                go["homes"] = self.homes
+            protocol.send(self._request_fd, go, time.monotonic() + 5)
             hello = self._receive(limit - (time.monotonic() - started), "importing your module", shown=limit)
         except (protocol.ChannelTimeout, OSError):
             hello = self._crash_outcome()
@@ -252,6 +258,9 @@ class Sandbox:
             self.stop()
             return self.import_error
         self.functions = read_functions(hello.get("functions"))
+        unresolved = hello.get("unresolved")
+        self.unresolved = {clean_name(k, 100): clean(v, 500) for k, v in unresolved.items()
+                           if isinstance(k, str) and isinstance(v, str)} if isinstance(unresolved, dict) else {}
         drivers = hello.get("drivers")
         self.drivers = {d for d in drivers if isinstance(d, str)} if isinstance(drivers, list) else set()
         problem = hello.get("harness_error")
@@ -388,7 +397,8 @@ class Sandbox:
         else:
             info = self.functions.get(function)
             if info is None:
-                return CallOutcome("missing", message=f"your module does not define {function}()")
+                return CallOutcome("missing", message=self.unresolved.get(
+                    function, f"your module does not define {function}()"))
             for args in arg_sets[:1]:
                 mismatch = signature_mismatch(function, info, len(args))
                 if mismatch:

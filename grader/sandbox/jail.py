@@ -141,9 +141,12 @@ def make_scratch(runtime_files: list[Path], student_file: Path, target_name: str
     for file in runtime_files:
         shutil.copyfile(file, runtime / file.name)
         os.chmod(runtime / file.name, 0o444)
-    if support is not None:
-        _copy_support(support, work, skip=Path(student_file).resolve())
-    shutil.copyfile(student_file, work / target_name)
+    if Path(student_file).is_dir():  # a package handin: its folder's files are the work folder
+        _copy_support(Path(student_file), work, skip=None)
+    else:
+        if support is not None:
+            _copy_support(support, work, skip=Path(student_file).resolve())
+        shutil.copyfile(student_file, work / target_name)
     if uid is not None:
         for folder, dirs, files in os.walk(work):
             for name in [*dirs, *files]:
@@ -152,7 +155,7 @@ def make_scratch(runtime_files: list[Path], student_file: Path, target_name: str
     return scratch, runtime, work
 
 
-def _copy_support(folder: Path, work: Path, *, skip: Path) -> None:
+def _copy_support(folder: Path, work: Path, *, skip: Path | None) -> None:
     """Copy the regular files of a submission folder (no links, capped in number and size)."""
     count = size = 0
     for current, dirs, files in os.walk(folder):

@@ -13,6 +13,7 @@ import importlib.util
 import inspect
 import os
 import sys
+import types
 from typing import Any, Callable
 
 import numpy as np
@@ -36,12 +37,27 @@ class StudentNamespace:
     def __getattr__(self, name: str) -> Any:
         module = object.__getattribute__(self, "_module")
         try:
-            return getattr(module, name)
+            value = getattr(module, name)
         except AttributeError:
-            raise StudentNameMissing(name) from None
+            value = _submodule(module, name)  # a package's module not imported yet
+        # a package's modules are namespaces too: kit.student.nn.functional.ReLU
+        return StudentNamespace(value) if isinstance(value, types.ModuleType) else value
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("the student's namespace is read-only to drivers")
+
+
+def _submodule(package: Any, name: str) -> Any:
+    """Import `package.name` (student code runs); StudentNameMissing if there is none."""
+    full = f"{getattr(package, '__name__', '?')}.{name}"
+    if not hasattr(package, "__path__"):
+        raise StudentNameMissing(name)
+    try:
+        return importlib.import_module(full)
+    except ModuleNotFoundError as exc:
+        if exc.name == full:
+            raise StudentNameMissing(full) from None
+        raise
 
 
 class Kit:

@@ -44,12 +44,15 @@ class ResultTooLarge(Exception):
 
 def _describe_error(exc: BaseException, student_file: str) -> dict:
     """Summarise an exception, keeping only traceback frames from student code."""
+    package = student_file.endswith(os.sep)  # a package handin: every file under its folder
     frames = [  # notebooks run with {run: all} compile each cell as "FILE:cellN"
         frame for frame in traceback.extract_tb(exc.__traceback__)
         if frame.filename == student_file or frame.filename.startswith(student_file + ":cell")
+        or package and frame.filename.startswith(student_file)
     ]
     # the student knows their file by its name, not by the scratch folder's path
-    where = "".join(traceback.format_list(frames[-3:])).replace(student_file, os.path.basename(student_file))
+    shown = "" if package else os.path.basename(student_file)
+    where = "".join(traceback.format_list(frames[-3:])).replace(student_file, shown)
     message = str(exc)
     if isinstance(exc, SyntaxError):
         message = f"{exc.msg} (line {exc.lineno}: {str(exc.text or '').strip()})"
@@ -83,7 +86,8 @@ class Worker:
     def __init__(self, library: str, student_file: str, result_bytes: int = 16 * MiB,
                  harness: str = "", data_dir: str = ""):
         self.library = library
-        self.student_file = os.path.abspath(student_file)
+        # a package handin names its folder, ending in a separator
+        self.student_file = os.path.abspath(student_file) + (os.sep if student_file.endswith(os.sep) else "")
         self.result_bytes = result_bytes
         self._budget = result_bytes
         self.harness_file = harness
@@ -91,6 +95,7 @@ class Worker:
         self.drivers: dict = {}
         self.harness_error: dict | None = None
         self.kit: Kit | None = None
+        self.resolved: dict | None = None
         self.module = None
         self.torch = None
         self.arena: mmap.mmap | None = None
@@ -103,22 +108,44 @@ class Worker:
         random.seed(0)
         np.random.seed(0)
 
-    def import_student(self, module_name: str) -> dict:
-        """Import the student's file; report its functions or why it failed."""
-        sys.path.insert(0, os.path.dirname(self.student_file))
+    def import_student(self, module_name: str, homes: dict | None = None) -> dict:
+        """Import the student's file (or, with `homes`, their package); report its
+        functions or why it failed.
+
+        `homes` maps each function the spec names to the module of the package
+        that defines it; each is looked up now, and one whose module is absent
+        or fails to import is reported as unresolved (costing only its checks).
+        """
+        package = homes is not None
+        sys.path.insert(0, self.student_file if package else os.path.dirname(self.student_file))
         try:
-            spec = importlib.util.spec_from_file_location(module_name, self.student_file)
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[module_name] = module
-            spec.loader.exec_module(module)
+            if package:
+                module = importlib.import_module(module_name)
+            else:
+                spec = importlib.util.spec_from_file_location(module_name, self.student_file)
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[module_name] = module
+                spec.loader.exec_module(module)
         except BaseException as exc:  # SystemExit and KeyboardInterrupt too
             return {"op": "hello", "ok": False, "error": _describe_error(exc, self.student_file)}
         self.module = module
-        functions = {}
-        for name, value in list(vars(module).items()):
-            if isinstance(name, str) and not name.startswith("_") and callable(value):
-                functions[name] = _signature(value)
-        hello = {"op": "hello", "ok": True, "functions": functions}
+        functions, unresolved = {}, {}
+        if package:
+            self.resolved = {}
+            for name, home in homes.items():
+                try:
+                    value = getattr(importlib.import_module(str(home)), str(name))
+                except BaseException as exc:  # a missing module or name, or one that raises
+                    unresolved[str(name)] = f"{home}.{name} could not be found: {type(exc).__name__}: {exc}"[:500]
+                    continue
+                if callable(value):
+                    self.resolved[str(name)] = value
+                    functions[str(name)] = _signature(value)
+        else:
+            for name, value in list(vars(module).items()):
+                if isinstance(name, str) and not name.startswith("_") and callable(value):
+                    functions[name] = _signature(value)
+        hello = {"op": "hello", "ok": True, "functions": functions, "unresolved": unresolved}
         if self.harness_file:
             self._load_harness()
             hello["drivers"] = sorted(self.drivers)
@@ -225,7 +252,10 @@ class Worker:
                 return None, {"type": "HarnessError", "where": "",
                               "message": f"the course's harness defines no driver {name}"}
             return (lambda *args: driver(self.kit, *args)), None
-        function = getattr(self.module, name, None) if isinstance(name, str) else None
+        if self.resolved is not None:  # a package: the functions looked up at import
+            function = self.resolved.get(name) if isinstance(name, str) else None
+        else:
+            function = getattr(self.module, name, None) if isinstance(name, str) else None
         if not callable(function):
             return None, {"type": "MissingFunction", "message": f"{name} is not defined", "where": ""}
         return function, None
@@ -311,7 +341,8 @@ def serve(request_fd: int, response_fd: int, *, library: str, module: str, file:
         os._exit(0)
     if go.get("op") != "import":
         os._exit(0)
-    hello = worker.import_student(module)
+    homes = go.get("homes")
+    hello = worker.import_student(module, homes if isinstance(homes, dict) else None)
     _flush()
     send(response_fd, hello)
     while True:
