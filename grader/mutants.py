@@ -15,6 +15,10 @@ it changes. The file is a YAML list; each item is one mutant:
       caught_by: [mean_error_matches_reference]   # optional: checks expected to fail
       notes: a batch of one hides it ...  # optional: free text, why it is plausible
 
+`function` may also name a method, as `Class.method`. For a package handin
+(the spec's student_files), each edit also says which file of the reference
+package it changes, as `file: mytorch/tensor.py`.
+
 An edit that spans several functions lists them instead of the three keys
 `function`, `find`, `replace`:
 
@@ -48,7 +52,7 @@ from .spec import Assignment, _Reader
 
 FILENAME = "mutants.yaml"
 NAME = re.compile(r"^[a-z][a-z0-9_]*$")
-EDIT_KEYS = {"function", "find", "replace"}
+EDIT_KEYS = {"function", "find", "replace", "file"}
 KEYS = {"name", "description", "loses", "caught_by", "notes", "edits"} | EDIT_KEYS
 
 
@@ -63,6 +67,7 @@ class Edit:
     function: str
     find: str
     replace: str
+    file: str = ""  # the reference package's file it changes (package handins only)
 
 
 @dataclass(frozen=True)
@@ -170,7 +175,10 @@ def _edit(reader: _Reader, *, listed: bool) -> Edit:
         reader.fail("find", "must not be empty")
     if find == replace:
         reader.fail("replace", "is the same as find: the edit changes nothing")
-    return Edit(function, find, replace)
+    file = reader.get("file", str, "")
+    if file and (not file.endswith(".py") or file.startswith("/") or ".." in file.split("/")):
+        reader.fail("file", f"must be a .py path inside the reference package, got {file!r}")
+    return Edit(function, find, replace, file)
 
 
 # -- applying -----------------------------------------------------------------------
@@ -182,10 +190,18 @@ def function_spans(source: str) -> dict[str, tuple[int, int]]:
     for line in lines:
         starts.append(starts[-1] + len(line))
     spans = {}
+
+    def span(node: ast.AST) -> tuple[int, int]:
+        first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+        return starts[first - 1], starts[node.end_lineno]
+
     for node in ast.parse(source).body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
-            spans[node.name] = (starts[first - 1], starts[node.end_lineno])
+            spans[node.name] = span(node)
+        elif isinstance(node, ast.ClassDef):  # methods, as Class.method
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    spans[f"{node.name}.{item.name}"] = span(item)
     return spans
 
 
@@ -203,7 +219,7 @@ def apply(mutant: Mutant, source: str, *, file: str, reference: str) -> str:
         except SyntaxError as exc:
             raise MutantError(file, key, f"the source does not parse before this edit: {exc}") from None
         if edit.function not in spans:
-            raise MutantError(file, f"{key}.function", f"{reference} has no top-level function "
+            raise MutantError(file, f"{key}.function", f"{reference} has no top-level function or method "
                               f"{edit.function!r} (it has: {', '.join(spans)})")
         start, end = spans[edit.function]
         body = source[start:end]
@@ -228,6 +244,50 @@ def mutate(assignment: Assignment, mutant: Mutant, source: str | None = None) ->
     return apply(mutant, source, file=str(path_of(assignment)), reference=f"reference/{reference.name}")
 
 
+def reference_sources(assignment: Assignment) -> dict[str, str]:
+    """The reference's source text by path: its one file (under its own name), or each
+    .py file of its package folder (by path inside it, e.g. mytorch/tensor.py)."""
+    reference = assignment.reference
+    if not assignment.package:
+        return {reference.name: reference.read_text(encoding="utf-8")}
+    return {path.relative_to(reference).as_posix(): path.read_text(encoding="utf-8")
+            for path in sorted(reference.rglob("*.py")) if "__pycache__" not in path.parts}
+
+
+def mutate_sources(assignment: Assignment, mutant: Mutant,
+                   sources: dict[str, str] | None = None) -> dict[str, str]:
+    """The reference's sources (see reference_sources) with `mutant` applied: only the
+    files it edits change. Raises MutantError when it does not apply (a package's edit
+    without `file`, or naming a file the reference does not have, included)."""
+    sources = dict(sources if sources is not None else reference_sources(assignment))
+    if not assignment.package:
+        (name, text), = sources.items()
+        sources[name] = mutate(assignment, mutant, text)
+        return sources
+    for index, edit in enumerate(mutant.edits):
+        key = mutant.edit_key(index)
+        if edit.file not in sources:
+            problem = "is required for a package handin" if not edit.file else \
+                f"{edit.file!r} is not a file of reference/{assignment.reference.name}/"
+            raise MutantError(str(path_of(assignment)), f"{key}.file",
+                              f"{problem} (files: {', '.join(sources)})")
+        single = Mutant(mutant.name, mutant.description, mutant.loses, (edit,), listed=mutant.listed)
+        sources[edit.file] = apply(single, sources[edit.file], file=str(path_of(assignment)),
+                                   reference=f"reference/{assignment.reference.name}/{edit.file}")
+    return sources
+
+
+def write_handin(assignment: Assignment, sources: dict[str, str], folder: Path) -> Path:
+    """Write `sources` (from mutate_sources) under `folder` as a student would hand them
+    in; return the path to grade (the .py file, or the package's folder)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in sources.items():
+        target = folder / (name if assignment.package else assignment.student_file)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return folder if assignment.package else folder / assignment.student_file
+
+
 # -- writing ------------------------------------------------------------------------
 
 def stanza(mutant: Mutant) -> str:
@@ -237,13 +297,17 @@ def stanza(mutant: Mutant) -> str:
         lines.append(f"  notes: {_folded(mutant.notes, 2)}")
     if mutant.edits and not mutant.listed and len(mutant.edits) == 1:
         edit = mutant.edits[0]
+        if edit.file:
+            lines.append(f"  file: {_scalar(edit.file, 2)}")
         lines += [f"  function: {_scalar(edit.function, 2)}", f"  find: {_scalar(edit.find, 2)}",
                   f"  replace: {_scalar(edit.replace, 2)}"]
     else:
         lines.append("  edits:")
         for edit in mutant.edits:
-            lines += [f"    - function: {_scalar(edit.function, 6)}", f"      find: {_scalar(edit.find, 6)}",
-                      f"      replace: {_scalar(edit.replace, 6)}"]
+            lines += [f"    - function: {_scalar(edit.function, 6)}"]
+            if edit.file:
+                lines.append(f"      file: {_scalar(edit.file, 6)}")
+            lines += [f"      find: {_scalar(edit.find, 6)}", f"      replace: {_scalar(edit.replace, 6)}"]
     lines.append(f"  loses: [{', '.join(mutant.loses)}]")
     if mutant.caught_by:
         lines.append(f"  caught_by: [{', '.join(mutant.caught_by)}]")

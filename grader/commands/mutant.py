@@ -43,7 +43,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("assignment", help="folder name under assignments/ or a path to one")
     parser.add_argument("name", help="the mutant's name: lower_case_with_underscores, new in mutants.yaml")
-    parser.add_argument("--function", required=True, metavar="F", help="the reference's top-level function to edit")
+    parser.add_argument("--function", required=True, metavar="F",
+                        help="the reference's top-level function (or Class.method) to edit")
+    parser.add_argument("--file", default="", metavar="PATH",
+                        help="for a package handin: the reference package's file to edit (e.g. mytorch/tensor.py)")
     parser.add_argument("--find", required=True, metavar="TEXT", help="exact text occurring exactly once in that function")
     parser.add_argument("--replace", required=True, metavar="TEXT", help="the text the student wrote instead")
     parser.add_argument("--loses", required=True, metavar="Q,...", help="the questions it must cost points, comma-separated")
@@ -70,17 +73,17 @@ def run(args: argparse.Namespace) -> int:
             f"{args.function}: {_one_line(args.find)} -> {_one_line(args.replace)}"
         mutant = mutants_module.Mutant(
             args.name, description, _split(args.loses),
-            (mutants_module.Edit(args.function, args.find, args.replace),), _split(args.caught_by))
+            (mutants_module.Edit(args.function, args.find, args.replace, args.file),), _split(args.caught_by))
         text = mutants_module.stanza(mutant)
         if existing and not existing.endswith("\n"):
             existing += "\n"
         combined = existing + ("\n" if existing.strip() else "") + text
         # what the file will say, checked as `grader validate` will read it
         added = mutants_module.parse(combined, str(path), assignment)[-1]
-        reference = assignment.reference.read_text(encoding="utf-8")
-        mutated = mutants_module.mutate(assignment, added, reference)
+        sources = mutants_module.reference_sources(assignment)
+        mutated = mutants_module.mutate_sources(assignment, added, sources)
         try:
-            same = ast.dump(ast.parse(mutated)) == ast.dump(ast.parse(reference))
+            same = all(ast.dump(ast.parse(mutated[name])) == ast.dump(ast.parse(sources[name])) for name in sources)
         except SyntaxError as exc:
             print(f"error: {path}: {args.name}: the edited reference does not parse: {exc}", file=sys.stderr)
             return EXIT_GRADER_FAILED
