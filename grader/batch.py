@@ -217,18 +217,15 @@ def error_report(assignment: Assignment, student: str, error: str, trace: str | 
 
 def preload(assignment: Assignment) -> None:
     """Import everything a judge needs, once, before forking the judges."""
-    from .checks import import_reference, load_registry
-    from .examples import bank_for
+    from .loaded import load
     from .secret import course_secret, salt_of
 
     if assignment.library == "torch":
         import torch
 
         torch.set_num_threads(1)
-    registry = load_registry(assignment)
-    reference = import_reference(assignment)
     salt = salt_of(course_secret(assignment.folder))  # the judges' own (runner.grade looks it up too)
-    bank_for(assignment, registry, reference, salt)  # recorded or read once, shared by every judge
+    load(assignment).bank(salt)  # loaded, and the bank recorded or read, once: shared by every judge
 
 
 def _die_with_parent(parent: int) -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from hypothesis.errors import Flaky, HypothesisException
 
-from .checks import Context, RegisteredCheck, import_reference, load_registry
+from .checks import Context, RegisteredCheck
 from .errors import SandboxError, SubmissionError
-from .examples import bank_for
+from .loaded import load as load_assignment
 from .outcome import CheckFailed, Status
 from .results import CheckResult, Report
 from .sandbox.client import REFUSED, SANDBOX_FAILED, CallOutcome, Sandbox
@@ -61,9 +61,9 @@ def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
     sandbox.deadline = deadline
     try:
         sandbox.start()  # the worker imports torch while the judge loads its checks
-        registry = load_registry(assignment)
-        reference = import_reference(assignment)
-        bank = bank_for(assignment, registry, reference, salt) if use_bank else None
+        loaded = load_assignment(assignment)
+        registry, reference = loaded.registry, loaded.reference
+        bank = loaded.bank(salt) if use_bank else None
         broken: dict[str, CallOutcome] = {}
         questions = []
         import_failure = sandbox.ensure_ready()

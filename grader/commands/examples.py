@@ -20,8 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Record (or find) the bank, say where it is and which checks will run hypothesis live."""
-    from ..checks import import_reference, load_registry
-    from ..examples import bank_for, bank_path, enabled
+    from ..examples import bank_path, enabled
+    from ..loaded import load
     from ..secret import course_secret, salt_of
 
     started = time.monotonic()
@@ -29,9 +29,7 @@ def run(args: argparse.Namespace) -> int:
         assignment = spec_module.load(args.assignment)
         if not enabled():
             raise GraderError("GRADECHECK_EXAMPLES=live turns example banks off")
-        registry = load_registry(assignment)
-        reference = import_reference(assignment)
-        bank = bank_for(assignment, registry, reference, salt_of(course_secret(assignment.folder)))
+        bank = load(assignment).bank(salt_of(course_secret(assignment.folder)))
     except GraderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_GRADER_FAILED
