@@ -1,0 +1,1 @@
+"""Homework 1: training an MLP on MNIST with MyTorch."""
