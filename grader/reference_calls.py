@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .sandbox import protocol
-from .sandbox.kit import Kit, load_drivers
+from .sandbox.kit import Kit, load_drivers, top_names
 from .sandbox.outcomes import CallOutcome
 from .sandbox.values import decode_value
 from .spec import Assignment
@@ -33,7 +33,9 @@ def reference_drivers(assignment: Assignment, reference: ModuleType) -> dict[str
         return {}
     key = (str(assignment.harness), id(reference))
     if key not in _DRIVERS:
-        kit = Kit(reference, str(assignment.reference), library=assignment.library,
+        kit = Kit(reference, str(assignment.reference) + ("/" if assignment.package else ""),
+                  library=assignment.library,
+                  tops=top_names(assignment.student_files) if assignment.package else None,
                   data_files={name: str(path) for name, path in assignment.data_files().items()})
         drivers = load_drivers(str(assignment.harness), f"gradecheck_harness_{assignment.name}")
         _DRIVERS[key] = {name: _bound(driver, kit) for name, driver in drivers.items()}

@@ -13,6 +13,7 @@ from .loaded import load as load_assignment
 from .outcome import CheckFailed, Status
 from .results import CheckResult, Report
 from .sandbox.client import REFUSED, SANDBOX_FAILED, CallOutcome, Sandbox
+from .sandbox.kit import top_names
 from .sandbox.outcomes import JOB_TIME_USED
 from .scoring import score_question
 from .secret import course_secret, salt_of
@@ -57,7 +58,8 @@ def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
                             assignment.checks_module.parent, Path(submission).resolve().parent),
                       minimum=minimum or assignment.isolation,
                       harness=assignment.harness, data=assignment.data_files(),
-                      homes=assignment.homes if assignment.package else None)
+                      homes=assignment.homes if assignment.package else None,
+                      tops=top_names(assignment.student_files) if assignment.package else ())
     sandbox.deadline = deadline
     try:
         sandbox.start()  # the worker imports torch while the judge loads its checks

@@ -66,7 +66,8 @@ class Sandbox:
     def __init__(self, student_file: Path, *, module: str, library: str, limits: Limits,
                  files: Path | None = None, hide: Sequence[Path] = (), isolate: bool = True,
                  minimum: str = levels.DEFAULT_MINIMUM, harness: Path | None = None,
-                 data: dict[str, Path] | None = None, homes: dict[str, str] | None = None):
+                 data: dict[str, Path] | None = None, homes: dict[str, str] | None = None,
+                 tops: Sequence[str] = ()):
         _judge_not_dumpable()
         self.module = module
         self.library = library
@@ -86,6 +87,7 @@ class Sandbox:
             raise
         # a package handin (`homes`: function -> module) is its whole folder, copied as work/
         self.homes = homes
+        self.tops = list(tops)
         self.student_file = f"{self.work}{os.sep}" if homes is not None else self.work / f"{module}.py"
         self.unresolved: dict[str, str] = {}
         self.worker_script = runtime / "worker.py"
@@ -235,6 +237,7 @@ class Sandbox:
             go: dict[str, Any] = {"op": "import"}
             if self.homes is not None:
                 go["homes"] = self.homes
+                go["tops"] = self.tops
             protocol.send(self._request_fd, go, time.monotonic() + 5)
             hello = self._receive(limit - (time.monotonic() - started), "importing your module", shown=limit)
         except (protocol.ChannelTimeout, OSError):

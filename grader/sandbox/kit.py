@@ -60,15 +60,41 @@ def _submodule(package: Any, name: str) -> Any:
         raise
 
 
+class PackageRoot:
+    """The top of a package handin, for `kit.student`: each top-level package or
+    module the spec names (mytorch, hw1, train...) is imported on first use."""
+
+    def __init__(self, tops: list[str]):
+        self._tops = list(tops)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in self._tops:
+            raise AttributeError(name)
+        try:
+            return importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                raise StudentNameMissing(name) from None
+            raise
+
+
+def top_names(student_files: list[str] | tuple[str, ...]) -> list[str]:
+    """The importable top-level names of a handin's entries (mytorch/ -> mytorch, train.py -> train)."""
+    return [entry.rstrip("/").split("/")[0].removesuffix(".py") for entry in student_files]
+
+
 class Kit:
-    """What a driver receives first: the student's names (`student`), the path to
-    recognise their code by (`student_file`), and the staged data fixtures (`data`)."""
+    """What a driver receives first: the student's names (`student`: their module, or
+    for a package handin the handin's top-level packages and modules), the path to
+    recognise their code by (`student_file`: a folder ending in a separator for a
+    package), and the staged data fixtures (`data`)."""
 
     Missing = StudentNameMissing
 
     def __init__(self, module: Any, student_file: str, data_dir: str = "", library: str = "numpy",
-                 data_files: dict[str, str] | None = None):
-        self.student = StudentNamespace(module)
+                 data_files: dict[str, str] | None = None, tops: list[str] | None = None):
+        # a package handin: kit.student.mytorch.tensor.Tensor, kit.student.hw1.mnist.mnist
+        self.student = StudentNamespace(PackageRoot(tops) if tops else module)
         self.student_file = student_file
         self.library = library
         self._data_dir = data_dir

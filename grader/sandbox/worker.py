@@ -96,6 +96,7 @@ class Worker:
         self.harness_error: dict | None = None
         self.kit: Kit | None = None
         self.resolved: dict | None = None
+        self.tops: list[str] | None = None  # a package handin's top-level names
         self.module = None
         self.torch = None
         self.arena: mmap.mmap | None = None
@@ -155,7 +156,7 @@ class Worker:
 
     def _load_harness(self) -> None:
         """Import the course's harness.py (after the student's code, which it drives)."""
-        self.kit = Kit(self.module, self.student_file, self.data_dir, self.library)
+        self.kit = Kit(self.module, self.student_file, self.data_dir, self.library, tops=self.tops)
         try:
             self.drivers = load_drivers(self.harness_file)
         except BaseException as exc:  # the student's code may have broken what it imports
@@ -341,7 +342,9 @@ def serve(request_fd: int, response_fd: int, *, library: str, module: str, file:
         os._exit(0)
     if go.get("op") != "import":
         os._exit(0)
-    homes = go.get("homes")
+    homes, tops = go.get("homes"), go.get("tops")
+    if isinstance(tops, list):
+        worker.tops = [t for t in tops if isinstance(t, str) and t.isidentifier()]
     hello = worker.import_student(module, homes if isinstance(homes, dict) else None)
     _flush()
     send(response_fd, hello)
