@@ -33,13 +33,15 @@ def load_reports(out: Path, assignment: Assignment) -> list[dict]:
 def write_gradebook(assignment: Assignment, reports: list[dict], path: Path) -> None:
     """CSV with a header row, then one row per student: student, total, each question."""
     questions = [q.name for q in assignment.questions]
+    manual = {q.name for q in assignment.questions if q.manual}
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["student", "total"] + questions)
     for report in reports:
         by_name = {q["name"]: q["score"] for q in report.get("questions", [])}
+        # a question graded by hand stays blank for the staff to fill in
         writer.writerow([report.get("student", "?"), report.get("score", 0)] +
-                        [by_name.get(name, 0) for name in questions])
+                        ["" if name in manual else by_name.get(name, 0) for name in questions])
     write_atomically(path, buffer.getvalue())
 
 
@@ -48,6 +50,8 @@ def summarise(assignment: Assignment, reports: list[dict]) -> dict:
     totals = [float(r.get("score", 0)) for r in reports]
     per_question = {}
     for question in assignment.questions:
+        if question.manual:
+            continue
         scored = [q for r in reports for q in r.get("questions", []) if q["name"] == question.name]
         full = sum(1 for q in scored if q["score"] >= q["max_score"] - 1e-9)
         per_question[question.name] = {
@@ -59,7 +63,7 @@ def summarise(assignment: Assignment, reports: list[dict]) -> dict:
     return {
         "assignment": assignment.name,
         "submissions": len(reports),
-        "max_score": assignment.total_points,
+        "max_score": assignment.automatic_points,
         "mean": round(statistics.fmean(totals), 4) if totals else 0.0,
         "median": round(statistics.median(totals), 4) if totals else 0.0,
         "questions": per_question,
@@ -70,7 +74,7 @@ def summarise(assignment: Assignment, reports: list[dict]) -> dict:
 
 def write_histogram(assignment: Assignment, reports: list[dict], path: Path, bins: int = 10) -> None:
     """A PNG histogram of total scores in `bins` equal bins from 0 to the maximum."""
-    top = assignment.total_points
+    top = assignment.automatic_points
     counts = [0] * bins
     for report in reports:
         share = float(report.get("score", 0)) / top if top else 0

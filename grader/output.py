@@ -91,8 +91,9 @@ def failure_report(assignment: str, submission: str, reason: str) -> Report:
             if isinstance(q, dict) and isinstance(q.get("name"), str):
                 points = q.get("points")
                 points = float(points) if isinstance(points, (int, float)) else 0.0
-                names.append((q["name"], points))
+                names.append((q["name"], points, q.get("manual") is True))
     except Exception:
         pass
-    questions = [QuestionResult(name, "", 0.0, points, False, []) for name, points in names]
+    questions = [QuestionResult(name, "", 0.0, 0.0, False, [], manual=True, pending=points) if manual
+                 else QuestionResult(name, "", 0.0, points, False, []) for name, points, manual in names]
     return Report(Path(assignment).name, submission, questions, error=reason)

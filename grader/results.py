@@ -61,6 +61,9 @@ class QuestionResult:
     max_score: float
     optional: bool
     checks: list[CheckResult]
+    manual: bool = False  # graded by hand: score and max_score 0 here, `pending` points to come
+    pending: float = 0.0
+    rubric: str = ""
 
 
 @dataclass
@@ -86,6 +89,20 @@ class Report:
     @property
     def max_score(self) -> float:
         return round(sum(q.max_score for q in self.questions), 4)
+
+    @property
+    def pending(self) -> float:
+        """Points of the questions graded by hand, not in score or max_score."""
+        return round(sum(q.pending for q in self.questions), 4)
+
+    def pending_line(self) -> str:
+        """One line on the questions graded by hand ("" when there are none)."""
+        manual = [q for q in self.questions if q.manual]
+        if not manual:
+            return ""
+        names = ", ".join(f"{q.name} ({q.pending:g})" for q in manual)
+        return (f"Graded by hand, not in this total: {names}; {self.pending:g} points pending "
+                f"(out of {self.max_score + self.pending:g} in all).")
 
     def bounded(self, scale: float = 1.0) -> Report:
         """A copy whose every text is cleaned and bounded; `scale` (0 to 1) shrinks the bounds.
@@ -177,6 +194,7 @@ class Report:
                     "score": q.score,
                     "max_score": q.max_score,
                     "optional": q.optional,
+                    **({"manual": True, "pending": q.pending, "rubric": q.rubric} if q.manual else {}),
                     "checks": [
                         {
                             "name": c.name,
@@ -199,6 +217,8 @@ class Report:
             data["isolation"] = report.isolation
         if report.notes:
             data["notes"] = list(report.notes)
+        if report.pending:
+            data["pending"] = report.pending
         return data
 
 

@@ -11,13 +11,13 @@ from .checks import Context, RegisteredCheck
 from .errors import SandboxError, SubmissionError
 from .loaded import load as load_assignment
 from .outcome import CheckFailed, Status
-from .results import CheckResult, Report
+from .results import CheckResult, QuestionResult, Report
 from .sandbox.client import REFUSED, SANDBOX_FAILED, CallOutcome, Sandbox
 from .sandbox.kit import top_names
 from .sandbox.outcomes import JOB_TIME_USED
 from .scoring import score_question
 from .secret import course_secret, salt_of
-from .spec import Assignment, CheckSpec
+from .spec import Assignment, CheckSpec, Question
 from .submission import prepare
 
 
@@ -73,6 +73,9 @@ def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
         if import_failure is not None and import_failure.kind in (REFUSED, SANDBOX_FAILED):
             raise SandboxError(import_failure.message, level=sandbox.level, minimum=sandbox.minimum)
         for question in assignment.questions:
+            if question.manual:
+                questions.append(manual_result(question))
+                continue
             results = []
             for check in question.checks:
                 if not selected(check, visibility):
@@ -135,9 +138,16 @@ def _result(check: CheckSpec, status: Status, message: str) -> CheckResult:
                        check.earns, check.deducts)
 
 
+def manual_result(question: Question) -> QuestionResult:
+    """A written question's place in a report: nothing scored here, its points pending."""
+    return QuestionResult(question.name, question.title, 0.0, 0.0, question.optional, [],
+                          manual=True, pending=question.points, rubric=question.rubric)
+
+
 def _zero_report(assignment: Assignment, submission: str, reason: str, visibility: str,
                  started: float) -> Report:
     questions = [
+        manual_result(q) if q.manual else
         score_question(q, [_result(c, Status.FAILED, reason) for c in q.checks if selected(c, visibility)])
         for q in assignment.questions
     ]

@@ -51,6 +51,8 @@ class Question:
     checks: tuple[CheckSpec, ...]
     optional: bool = False
     title: str = ""
+    manual: bool = False  # graded by hand (a written question): never by the grader
+    rubric: str = ""
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,11 @@ class Assignment:
     harness: Path | None = None  # course code imported in the worker after the student's
     drivers: dict[str, Driver] = field(default_factory=dict)
     data: dict[str, DataFixture] = field(default_factory=dict)
+
+    @property
+    def automatic_points(self) -> float:
+        """The points the grader awards: all but those of questions graded by hand."""
+        return round(sum(q.points for q in self.questions if not q.manual), 4)
 
     @property
     def package(self) -> bool:
@@ -406,7 +413,7 @@ def _questions(file: str, top: _Reader, functions: dict) -> tuple[Question, ...]
     questions, seen_questions, seen_checks = [], set(), set()
     for index, item in enumerate(raw):
         q = _Reader(file, item, f"questions[{index}]")
-        q.unknown({"name", "title", "points", "functions", "checks", "optional"})
+        q.unknown({"name", "title", "points", "functions", "checks", "optional", "manual", "rubric"})
         qname = q.get("name", str)
         if not NAME.match(qname):
             q.fail("name", f"{qname!r} is not a plain identifier (Autolab problem names allow no colons)")
@@ -416,6 +423,19 @@ def _questions(file: str, top: _Reader, functions: dict) -> tuple[Question, ...]
         points = q.get("points", (int, float))
         if points <= 0:
             q.fail("points", f"must be above zero, got {points:g}")
+        manual = q.get("manual", bool, False)
+        if manual:  # a written question: staff grade it by hand, from its rubric
+            for key in ("checks", "functions"):
+                if q.data.get(key):
+                    q.fail(key, "a manual question is graded by hand: it has no checks or functions")
+            rubric = q.get("rubric", str, "").strip()
+            if not rubric:
+                q.fail("rubric", "a manual question needs a rubric: what the graders look for")
+            questions.append(Question(qname, points, (), (), q.get("optional", bool, False),
+                                      q.get("title", str, ""), manual=True, rubric=rubric))
+            continue
+        if "rubric" in q.data:
+            q.fail("rubric", "only a manual question (manual: true) has a rubric")
         qfunctions = q.get("functions", list)
         for fname in qfunctions:
             if fname not in functions:
@@ -445,7 +465,7 @@ def _questions(file: str, top: _Reader, functions: dict) -> tuple[Question, ...]
             checks.append(CheckSpec(cname, qname, earns, deducts, visibility, seconds,
                                     c.get("hint", str, ""), budget))
         if not any(c.earns > 0 for c in checks):
-            q.fail("checks", "needs at least one check that earns points")
+            q.fail("checks", "needs at least one check that earns points (or manual: true and a rubric)")
         questions.append(Question(qname, points, tuple(qfunctions), tuple(checks),
                                   q.get("optional", bool, False), q.get("title", str, "")))
     return tuple(questions)

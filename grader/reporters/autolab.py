@@ -13,10 +13,12 @@ from . import table
 
 
 def scores_line(report: Report) -> str:
-    """The single JSON line Autolab parses."""
-    scores = {q.name: q.score for q in report.questions} or {"grader_error": 0}
+    """The single JSON line Autolab parses. A question graded by hand has no score here:
+    its Autolab problem stays for the staff to fill in."""
+    graded = [q for q in report.questions if not q.manual]
+    scores = {q.name: q.score for q in graded} or {"grader_error": 0}
     total = report.score
-    board = [total] + [q.score for q in report.questions]
+    board = [total] + [q.score for q in graded]
     return json.dumps({"scores": scores, "scoreboard": board}, separators=(", ", ": "))
 
 

@@ -25,6 +25,8 @@ def to_dict(report: Report) -> dict:
     report = report.bounded()
     tests = []
     for qi, question in enumerate(report.questions, start=1):
+        if question.manual:  # a manual question of the Gradescope assignment carries it
+            continue
         if not question.checks:  # nothing was graded (the grader could not run): the points show
             tests.append({"name": f"{question.name}: not graded", "number": f"{qi}.1",
                           "score": 0.0, "max_score": question.max_score, "status": "failed",
@@ -56,6 +58,8 @@ def to_dict(report: Report) -> dict:
     if report.error:
         output.append(f"The grader could not run: {report.error}")
     output.extend(report.notes)
+    if report.pending_line():
+        output.append(report.pending_line())
     if report.isolation_line():
         output.append(report.isolation_line())
     if report.output.strip():

@@ -29,6 +29,9 @@ def render_bounded(report: Report) -> str:
     lines.append("-" * (width + 18))
     for question in report.questions:
         label = question.name + (" (optional)" if question.optional else "")
+        if question.manual:
+            lines.append(f"{label:<{width}}  {'pending':>7}  {question.pending:>7.2f}  graded by hand")
+            continue
         lines.append(f"{label:<{width}}  {question.score:>7.2f}  {question.max_score:>7.2f}")
         for check in question.checks:
             if check.passed:
@@ -40,6 +43,8 @@ def render_bounded(report: Report) -> str:
                                            subsequent_indent="         ") or [""])
     lines.append("-" * (width + 18))
     lines.append(f"{'total':<{width}}  {report.score:>7.2f}  {report.max_score:>7.2f}")
+    if report.pending_line():
+        lines += ["", report.pending_line()]
     if report.isolation_line():
         lines += ["", report.isolation_line()]
     for note in report.notes:
