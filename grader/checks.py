@@ -24,6 +24,7 @@ from hypothesis.errors import UnsatisfiedAssumption
 
 from .compare import judge_at
 from .errors import SpecError
+from .figures import Figure, make_figure
 from .outcome import CheckFailed, Status
 from .reference_calls import ReferenceCalls
 from .sandbox.client import CallOutcome, Sandbox
@@ -192,6 +193,7 @@ class Context:
         judge_at(assignment.judged_dtype)
         self.mutated: dict[str, list[int]] = {}
         self.seconds_used = 0.0  # in this check's calls (its own budget, when it has one)
+        self.figures: list[Figure] = []
         self._for_alls = 0
 
     def call(self, function: str, *args: Any) -> Any:
@@ -216,6 +218,13 @@ class Context:
         if not outcome.ok:
             raise RuntimeError(f"the reference failed on {function}(): {outcome.message}")
         return outcome.value
+
+    def figure(self, name: str, *, title: str = "", lines: dict[str, Any] | None = None,
+               images: list[np.ndarray] | None = None) -> None:
+        """Draw a figure of the student's run into the report (grader.figures): `lines`
+        maps a label to values per step (loss per epoch...), or `images` is a list of
+        (H, W) / (H, W, 3) arrays (learned weights...). Kept whether the check passes."""
+        self.figures.append(make_figure(name, title, lines=lines, images=images))
 
     def data(self, name: str) -> dict[str, np.ndarray]:
         """The arrays of the assignment's data fixture `name` (what drivers see as kit.data)."""

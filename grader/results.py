@@ -45,6 +45,7 @@ class CheckResult:
     score: float = 0.0
     max_score: float = 0.0
     seconds: float = 0.0
+    figures: list = field(default_factory=list)  # grader.figures.Figure, drawn by the check
 
     @property
     def passed(self) -> bool:
@@ -94,6 +95,10 @@ class Report:
     def pending(self) -> float:
         """Points of the questions graded by hand, not in score or max_score."""
         return round(sum(q.pending for q in self.questions), 4)
+
+    def figures(self) -> list:
+        """Every figure the checks drew, in report order."""
+        return [figure for q in self.questions for c in q.checks for figure in c.figures]
 
     def pending_line(self) -> str:
         """One line on the questions graded by hand ("" when there are none)."""
@@ -162,7 +167,7 @@ class Report:
                 hidden += 1
                 checks.append(dataclasses.replace(
                     check, name=f"hidden check {hidden}", visibility="hidden",
-                    message="" if check.passed else "hidden check: failed"))
+                    message="" if check.passed else "hidden check: failed", figures=[]))
             questions.append(dataclasses.replace(question, checks=checks))
         withheld = "" if self.public_output is None else self.public_output
         notes = list(self.notes)
@@ -204,6 +209,7 @@ class Report:
                             "max_score": c.max_score,
                             "message": c.message,
                             "visibility": c.visibility,
+                            **({"figures": [f.name for f in c.figures]} if c.figures else {}),
                         }
                         for c in q.checks
                     ],

@@ -130,6 +130,7 @@ def run_check(check: CheckSpec, registered: RegisteredCheck, **context: object) 
         message = f"{message}\nHint: {check.hint}"
     result = _result(check, status, message)
     result.seconds = time.monotonic() - started
+    result.figures = list(ctx.figures)
     return result
 
 

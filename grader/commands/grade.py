@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .. import spec as spec_module
 from ..errors import GraderError, SandboxError
+from ..figures import write_figures
 from ..output import EXIT_GRADER_FAILED, EXIT_OK, emit, failure_report, minimal_report
 from ..reporters import REPORTERS
 from ..results import REVEAL
@@ -85,6 +86,11 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         _say(f"error: the report could not be written ({exc})")
         return EXIT_GRADER_FAILED
+    if args.output and report.figures():  # the curves and pictures, as PNGs beside the report
+        try:
+            write_figures(report.figures(), Path(args.output))
+        except OSError as exc:
+            _say(f"error: the figures could not be written ({exc})")
     return status
 
 

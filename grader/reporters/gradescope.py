@@ -9,6 +9,8 @@ question's checks.
 
 from __future__ import annotations
 
+import base64
+import html
 import json
 import math
 
@@ -40,9 +42,12 @@ def to_dict(report: Report) -> dict:
             status = "passed" if check.passed else "failed"
             details = check.message or ("passed" if check.passed else check.status.value)
             if check.visibility == "visible":
-                tests.append({"name": label, "number": f"{qi}.{ci}", "score": check.score,
-                              "max_score": check.max_score, "status": status, "output": details,
-                              "visibility": "visible"})
+                test = {"name": label, "number": f"{qi}.{ci}", "score": check.score,
+                        "max_score": check.max_score, "status": status, "output": details,
+                        "visibility": "visible"}
+                if check.figures:  # Gradescope shows images only in HTML output, inline
+                    test.update(output=_html(details, check.figures), output_format="html")
+                tests.append(test)
                 continue
             # Points stay in a visible test (a test students cannot see yet hides their
             # total); the check's name and details go to a 0-point test for the staff.
@@ -73,6 +78,16 @@ def to_dict(report: Report) -> dict:
         "extra_data": {"isolation": report.isolation} if report.isolation else {},
         "tests": tests,
     }
+
+
+def _html(text: str, figures: list) -> str:
+    """The check's message as preformatted HTML, then each figure as an inline PNG."""
+    parts = [f"<pre>{html.escape(text)}</pre>"]
+    for figure in figures:
+        data = base64.b64encode(figure.png()).decode("ascii")
+        parts.append(f"<p>{html.escape(figure.caption)}</p>"
+                     f'<img alt="{html.escape(figure.name)}" src="data:image/png;base64,{data}">')
+    return "\n".join(parts)
 
 
 def render(report: Report) -> str:

@@ -34,6 +34,8 @@ def render_bounded(report: Report) -> str:
             continue
         lines.append(f"{label:<{width}}  {question.score:>7.2f}  {question.max_score:>7.2f}")
         for check in question.checks:
+            for figure in check.figures:
+                lines.append(f"  figure {figure.name}: {figure.caption}")
             if check.passed:
                 continue
             points = f"{check.score:+.2f}" if check.deducts else f"0/{check.max_score:.2f}"

@@ -37,12 +37,15 @@ def scale_contract(ctx: Context) -> None:
 def accumulator_totals(ctx: Context) -> None:
     values = [1.0, 2.5, -4.0]
     totals = ctx.call("accumulate", 10.0, tuple(values))
-    assert_close(np.asarray(totals, dtype=np.float64), np.asarray(ctx.expected("accumulate", 10.0, tuple(values))),
+    expected = ctx.expected("accumulate", 10.0, tuple(values))
+    ctx.figure("totals", title="Running totals", lines={"yours": totals, "expected": expected})
+    assert_close(np.asarray(totals, dtype=np.float64), np.asarray(expected),
                  what="the running totals of Accumulator(10.0) after add(1.0), add(2.5), add(-4.0)")
 
 
 @check("means_on_fixture", calls=["means_of_points"])
 def means_on_fixture(ctx: Context) -> None:
     points = ctx.data("points")["X"]
+    ctx.figure("points", title="The fixture's points, as a picture", images=[points[:8], points[8:16]])
     assert_close(ctx.call("means_of_points"), points.mean(axis=0),
                  what="column_means(X) of the fixture `points`")
