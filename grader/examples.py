@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import sys
 from pathlib import Path
@@ -40,11 +39,12 @@ import numpy as np
 
 from . import signing
 from .checks import Context, RegisteredCheck, Unrecordable, copy_example
+from .codec import Unencodable, decode, encode
 from .reference_calls import ReferenceCalls
 from .sandbox import protocol
 from .spec import Assignment
 
-FORMAT = 2
+FORMAT = 3
 LARGEST = 256 * 2**20  # bytes of a bank file read back (they hold some 100 KB)
 ENGINE_SOURCES = [Path(__file__), Path(__file__).with_name("checks.py")]
 _MEMORY: dict[str, "ExampleBank"] = {}
@@ -155,42 +155,10 @@ def record_bank(assignment: Assignment, registry: dict[str, RegisteredCheck],
 
 # -- on disk: JSON data, validated on the way in --------------------------------
 
-def _encode(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return protocol.encode_array(value, "numpy")
-    if isinstance(value, np.generic):
-        return {"t": "scalar", "dtype": value.dtype.str, "value": _encode(value.item())}
-    if isinstance(value, (tuple, list)):
-        return {"t": type(value).__name__, "items": [_encode(v) for v in value]}
-    if isinstance(value, float) and not math.isfinite(value):
-        return {"t": "float", "repr": repr(value)}
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    raise Unrecordable(type(value).__name__)
-
-
-def _decode(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        tag = obj.get("t")
-        if tag == "array":
-            return protocol.decode_array(obj).copy()
-        if tag in ("tuple", "list"):
-            items = [_decode(v) for v in obj["items"]]
-            return tuple(items) if tag == "tuple" else items
-        if tag == "scalar":
-            return np.dtype(str(obj["dtype"])).type(_decode(obj["value"]))
-        if tag == "float":
-            return float(str(obj["repr"]))
-        raise ValueError(f"unknown tag {tag!r}")
-    if obj is None or isinstance(obj, (bool, int, float, str)):
-        return obj
-    raise ValueError(f"unexpected {type(obj).__name__}")
-
-
 def bank_to_json(bank: ExampleBank) -> dict:
     """The bank as JSON-safe data."""
     checks = {name: None if calls is None else [
-        {"strategies": signature, "examples": [[_encode(v) for v in example] for example in examples]}
+        {"strategies": signature, "examples": [[encode(v) for v in example] for example in examples]}
         for signature, examples in calls] for name, calls in bank.checks.items()}
     return {"format": FORMAT, "key": bank.key, "checks": checks}
 
@@ -203,7 +171,7 @@ def bank_from_json(data: Any, key: str) -> ExampleBank:
     for name, calls in dict(data["checks"]).items():
         checks[str(name)] = None if calls is None else [
             (str(call["strategies"]),
-             [tuple(copy_example(_decode(v)) for v in example) for example in call["examples"]])
+             [tuple(copy_example(decode(v)) for v in example) for example in call["examples"]])
             for call in calls]
     return ExampleBank(key, checks)
 
@@ -214,7 +182,7 @@ def write_bank(path: Path, bank: ExampleBank) -> bool:
     example that cannot be stored)."""
     try:
         data = json.dumps(bank_to_json(bank), separators=(",", ":")).encode("utf-8")
-    except (Unrecordable, ValueError, TypeError):
+    except (Unrecordable, Unencodable, ValueError, TypeError):
         return False
     return signing.write_signed(path.parent, path.name, signing.BANK, data)
 

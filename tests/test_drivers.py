@@ -19,7 +19,7 @@ from grader.sandbox.outcomes import CallOutcome
 from conftest import ROOT, grade_json, scores
 
 TOY = ROOT / "tests" / "assignments" / "toy_numpy"
-FULL = {"scaling": (10.0, 10.0), "accumulator": (10.0, 10.0), "means": (10.0, 10.0)}
+FULL = {"scaling": (10.0, 10.0), "accumulator": (10.0, 10.0), "means": (10.0, 10.0), "written": (0.0, 0.0)}
 CORRECT = '''
 import numpy as np
 
