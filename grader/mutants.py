@@ -219,8 +219,8 @@ def apply(mutant: Mutant, source: str, *, file: str, reference: str) -> str:
         except SyntaxError as exc:
             raise MutantError(file, key, f"the source does not parse before this edit: {exc}") from None
         if edit.function not in spans:
-            raise MutantError(file, f"{key}.function", f"{reference} has no top-level function or method "
-                              f"{edit.function!r} (it has: {', '.join(spans)})")
+            raise MutantError(file, f"{key}.function", f"{reference} has no top-level function "
+                              f"{edit.function!r} (functions and Class.methods it has: {', '.join(spans)})")
         start, end = spans[edit.function]
         body = source[start:end]
         count = body.count(edit.find)

@@ -146,7 +146,7 @@ def test_a_check_calling_an_undeclared_name_is_a_spec_error(tmp_path):
     folder = copy_toy(tmp_path, "x", "x")
     checks = folder / "checks.py"
     checks.write_text(checks.read_text().replace('calls=["means_of_points"]', 'calls=["means_of_all"]'))
-    with pytest.raises(SpecError, match="neither a student function nor a driver"):
+    with pytest.raises(SpecError, match="means_of_all: neither a function nor a driver of the spec"):
         load_registry(spec_module.load(folder))
 
 
