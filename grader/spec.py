@@ -135,7 +135,8 @@ class Assignment:
         if self.harness is not None:
             files.append(self.harness)
         files += [fixture.path() for fixture in self.data.values()]
-        return files
+        # the handout's local grader keeps its spec as public/assignment.json, not here
+        return [path for path in files if path.is_file()]
 
     def data_files(self) -> dict[str, Path]:
         """Each data fixture's file to stage into the sandbox (staff's real dataset when set)."""

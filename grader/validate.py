@@ -4,9 +4,9 @@
 reference, grades the reference (full marks, every check passing), the
 starter (zero, no grader error), every mutant catalogued in
 assignments/NAME/mutants.yaml (grader.mutants: each is applied to the
-reference at run time, written to a temporary file and graded; it must lose
-points on exactly the questions under its `loses`) and the reference and
-first mutant twice (identical reports). A mutant that no longer applies to
+reference at run time, written to a temporary file (a temporary package, for a
+package handin) and graded; it must lose points on exactly the questions under
+its `loses`) and the reference and first mutant twice (identical reports). A mutant that no longer applies to
 the reference is a shortfall of that mutant. Everything comes back as plain
 data; nothing is printed.
 
@@ -29,7 +29,7 @@ from .mutants import Mutant, MutantError
 from .outcome import Status
 from .results import Report
 from .runner import grade
-from .spec import Assignment
+from .spec import ROOT, Assignment
 from .starter import MarkerError, make_starter
 
 EPS = 1e-6  # points; scores are rounded to 4 digits
@@ -55,7 +55,10 @@ class MutantResult:
     lost: dict[str, float] = field(default_factory=dict)
     failed_checks: tuple[str, ...] = ()
     problem: str = ""
-    source: str = ""  # the reference with the mutant's edits made ("" when they do not apply)
+    source: str = ""  # the reference with the mutant's edits made ("" when they do not apply,
+    #                   and for a package handin: see `sources`)
+    # every file of the reference by path (grader.mutants.reference_sources), edits made
+    sources: dict[str, str] = field(default_factory=dict)
 
     @property
     def caught(self) -> bool:
@@ -122,10 +125,12 @@ def lint(assignment: Assignment) -> list[Finding]:
         f"each of {len(assignment.functions)} functions is called by a check of its question")
     add("reference signatures", _signature_problems(file, assignment),
         f"{assignment.reference.name} defines every function with the spec's parameters")
+    graded = [q for q in questions if not q.manual]  # a manual question has no checks at all
     add("every question has a visible check",
         [f"{file}: questions[{i}].checks: {q.name!r} has no visible check"
-         for i, q in enumerate(questions) if not any(c.visibility == "visible" for c in q.checks)],
-        f"all {len(questions)} questions")
+         for i, q in enumerate(questions) if not q.manual and not any(c.visibility == "visible" for c in q.checks)],
+        f"all {len(graded)} questions" + (f" ({len(questions) - len(graded)} graded by hand)"
+                                          if len(graded) < len(questions) else ""))
     hidden = [c for c in checks if c.visibility != "visible"]
     add("hidden checks exist",
         [f"{file}: {c.name!r} is {c.visibility} but not registered in {assignment.checks_module.name}"
@@ -158,55 +163,100 @@ def _unexercised(file: str, assignment: Assignment, registry: dict[str, Register
 
 
 def _signature_problems(file: str, assignment: Assignment) -> list[str]:
-    tree = ast.parse(assignment.reference.read_text(encoding="utf-8"))
-    defined: dict[str, tuple[str, ...]] = {}
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            defined[node.name] = tuple(a.arg for a in node.args.posonlyargs + node.args.args)
-        elif isinstance(node, ast.ClassDef):  # a class is called with its __init__'s parameters
-            init = next((n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
-            defined[node.name] = tuple(a.arg for a in init.args.posonlyargs + init.args.args)[1:] \
-                if init is not None else ()
-    shown = _shown(assignment)
     problems = []
     for fname, params in assignment.functions.items():
+        path = _defining_file(assignment, fname)
+        defined = _definitions(path) if path is not None else {}
+        shown = _shown(assignment, path)
         if fname not in defined:
             problems.append(f"{file}: functions.{fname}: {shown} defines no such function or class")
-        elif defined[fname] != params:
+            continue
+        names, required = defined[fname]
+        # the spec names what callers pass: the reference may take more, with defaults
+        if names[:len(params)] != params or len(params) < required:
             problems.append(f"{file}: functions.{fname}: the spec says ({', '.join(params)}) but the "
-                            f"reference takes ({', '.join(defined[fname])})")
+                            f"reference takes ({', '.join(names)})")
     return problems
 
 
-def _shown(assignment: Assignment) -> str:
-    """The reference as a person finds it: reference/NAME.py, or its place in the assignment folder."""
-    path = assignment.reference
-    if assignment.folder in path.parents or assignment.folder.resolve() in path.parents:
-        return f"{assignment.folder.name}/{path.name}"
-    return f"reference/{path.name}"
+def _defining_file(assignment: Assignment, function: str) -> Path | None:
+    """The reference file that must define `function`: the reference itself, or for a
+    package handin the file of the function's module (a.b: a/b.py or a/b/__init__.py)."""
+    if not assignment.package:
+        return assignment.reference
+    module = assignment.homes.get(function, assignment.module).replace(".", "/")
+    for candidate in (assignment.reference / f"{module}.py", assignment.reference / module / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _definitions(path: Path) -> dict[str, tuple[tuple[str, ...], int]]:
+    """Top-level functions and classes of a file: the positional parameters they are called
+    with (a class: its __init__'s, self left out) and how many of them have no default."""
+    def positional(arguments: ast.arguments, skip: int) -> tuple[tuple[str, ...], int]:
+        names = tuple(a.arg for a in arguments.posonlyargs + arguments.args)[skip:]
+        return names, max(0, len(names) - len(arguments.defaults))
+
+    defined: dict[str, tuple[tuple[str, ...], int]] = {}
+    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            defined[node.name] = positional(node.args, 0)
+        elif isinstance(node, ast.ClassDef):
+            init = next((n for n in node.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None)
+            defined[node.name] = positional(init.args, 1) if init is not None else ((), 0)
+    return defined
+
+
+def _shown(assignment: Assignment, path: Path | None = None) -> str:
+    """A reference file as a person finds it: reference/NAME.py, its place in the assignment
+    folder, or its path in a reference package."""
+    path = path if path is not None else assignment.reference
+    for root, prefix in ((assignment.folder.resolve(), f"{assignment.folder.name}/"),
+                         ((ROOT / "reference").resolve(), "reference/")):
+        try:
+            return prefix + path.resolve().relative_to(root).as_posix()
+        except ValueError:
+            continue
+    if assignment.package and path == assignment.reference:
+        return f"reference/{path.name}/"
+    return f"the reference's {path.name}" if path.is_file() else \
+        f"reference/{assignment.reference.name}/ (no file for {path.name})"
 
 
 # -- mutants --------------------------------------------------------------------
 
-def read_mutant(mutant: Mutant, assignment: Assignment, reference: str | None = None) -> MutantResult:
+def read_mutant(mutant: Mutant, assignment: Assignment,
+                reference: str | dict[str, str] | None = None) -> MutantResult:
     """Apply a catalogued mutant to the reference; `problem` says why it cannot be graded, if so.
 
-    `reference` is the reference's source (read from the assignment when None).
+    `reference` is the reference's source (read from the assignment when None): its
+    text, or every file's text by path (grader.mutants.reference_sources).
     """
     result = MutantResult(mutant.name, mutant.description, mutant.loses)
     if reference is None:
-        reference = assignment.reference.read_text(encoding="utf-8")
+        sources = mutants_module.reference_sources(assignment)
+    elif isinstance(reference, str):
+        sources = {assignment.reference.name: reference}
+    else:
+        sources = dict(reference)
     try:
-        result.source = mutants_module.mutate(assignment, mutant, reference)
+        result.sources = mutants_module.mutate_sources(assignment, mutant, sources)
     except MutantError as exc:
         result.problem = f"does not apply: {exc}"
         return result
-    try:
-        tree = ast.parse(result.source)
-    except SyntaxError as exc:
-        result.problem = f"does not parse once edited: {exc}"
-        return result
-    if _code_of(tree) == _code_of(ast.parse(reference)):
+    if not assignment.package:
+        result.source = next(iter(result.sources.values()))
+    changed = [name for name, text in result.sources.items() if text != sources[name]]
+    trees = {}
+    for name in changed:
+        try:
+            trees[name] = ast.parse(result.sources[name])
+        except SyntaxError as exc:
+            where = f" ({name})" if assignment.package else ""
+            result.problem = f"does not parse once edited{where}: {exc}"
+            return result
+    if all(_code_of(trees[name]) == _code_of(ast.parse(sources[name])) for name in changed):
         result.problem = "its edit leaves the reference's code unchanged: make the mistake it describes"
     return result
 
@@ -278,21 +328,22 @@ def _count(report: Report) -> str:
 def validate(assignment: Assignment, *, jobs: int = 2) -> Validation:
     """Lint, then grade reference, starter and mutants `jobs` at a time (see module docstring)."""
     findings = lint(assignment)
-    reference_source = assignment.reference.read_text(encoding="utf-8")
-    mutants = [read_mutant(m, assignment, reference_source) for m in mutants_module.load(assignment)]
+    sources = mutants_module.reference_sources(assignment)
+    mutants = [read_mutant(m, assignment, sources) for m in mutants_module.load(assignment)]
     runnable = [m for m in mutants if not m.problem]
     with tempfile.TemporaryDirectory(prefix="gradecheck-validate-") as scratch:
         paths = {}
-        (Path(scratch) / "mutants").mkdir()
-        for mutant in runnable:  # each mutated reference is graded as a file of its own
-            paths[mutant.name] = Path(scratch) / "mutants" / f"{mutant.name}.py"
-            paths[mutant.name].write_text(mutant.source, encoding="utf-8")
-        starter = Path(scratch) / assignment.student_file
-        try:
-            stub = make_starter(reference_source)
-        except MarkerError as exc:
-            raise SpecError(str(assignment.reference), "# BEGIN SOLUTION / # END SOLUTION", str(exc)) from None
-        starter.write_text(stub, encoding="utf-8")
+        for mutant in runnable:  # each mutated reference is graded as a handin of its own
+            paths[mutant.name] = mutants_module.write_handin(
+                assignment, mutant.sources, Path(scratch) / "mutants" / mutant.name)
+        stubs = {}
+        for name, text in sources.items():  # every file of a package: those without markers stay
+            try:
+                stubs[name] = make_starter(text)
+            except MarkerError as exc:
+                place = assignment.reference / name if assignment.package else assignment.reference
+                raise SpecError(str(place), "# BEGIN SOLUTION / # END SOLUTION", str(exc)) from None
+        starter = mutants_module.write_handin(assignment, stubs, Path(scratch) / "starter")
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             def submit(path: Path) -> Future:
                 return pool.submit(grade, assignment, path, visibility="all")

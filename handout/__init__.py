@@ -1,7 +1,9 @@
 """Build student handouts and Autolab / Gradescope bundles (see handout.build).
 
-Importing this package is cheap: grader modules import handout.starter, and
-only `build_all` pulls in the builder.
+Importing this package is cheap: only `build_all` pulls in the builder. The
+engine never imports it, except the `handout` command (and `make demo`, through
+that command's `build`); what the engine needs of a handout's making (the
+starter maker) lives in grader.starter.
 """
 
 from __future__ import annotations

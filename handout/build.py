@@ -7,8 +7,15 @@
 The student handout holds the engine, the visible checks and answers recorded
 from the reference (handout.record), never the reference or a hidden check:
 `find_leaks` guards every file before anything is written. The platform
-bundles hold the engine, the reference and all checks. Archives are
+bundles hold the engine, the reference and all checks. Both carry the
+assignment's harness.py (course code, which students may see) and its data
+fixtures (each one's embedded file; on a platform, staff may point the
+fixture's environment variable at a real dataset). Archives are
 byte-for-byte reproducible (handout.archive).
+
+Instructions and installs follow the assignment's library: a numpy
+assignment's README, grade.sh, setup.sh and requirements never mention or
+install torch; a torch assignment's install torch's CPU build.
 """
 
 from __future__ import annotations
@@ -28,14 +35,15 @@ from grader.spec import ROOT, Assignment
 
 from . import archive, local, public
 from .archive import Entry, Files
-from .notebook import build_notebook
+from .notebook import build_notebook, readme_notes
 from .record import BuildError, record_visible_checks
 from .starter import make_starter, solution_lines
 
 TEMPLATES = Path(__file__).with_name("templates")
 HANDOUT_PACKAGE = Path(__file__).parent
 # Staff tools that the student's local grader never runs.
-STAFF_ONLY = ("__main__.py", "cli.py", "commands/", "demo.py", "validate.py", "mutants.py")
+STAFF_ONLY = ("__main__.py", "cli.py", "commands/", "demo.py", "validate.py", "mutants.py",
+              "starter.py")
 
 
 def render(template: str, values: dict[str, str]) -> str:
@@ -56,24 +64,68 @@ def _torch_version() -> str:
         return "2.13.0"
 
 
+def _library_values(assignment: Assignment) -> dict[str, str]:
+    """What the templates say and install for the assignment's library."""
+    if assignment.library == "torch":
+        torch = _torch_version()
+        return {
+            "LIBRARY": "torch",
+            "PACKAGES": "torch, numpy, hypothesis, nbformat and pyyaml",
+            "PIP": "torch numpy hypothesis nbformat pyyaml",
+            "IMAGE": f"torch=={torch} (CPU build), numpy, hypothesis, nbformat and pyyaml",
+            "SETUP_INSTALLS": f"it installs torch=={torch} for CPU and the grader's other needs",
+            "INSTALL_LIBRARY": (
+                "# torch's CPU build: the default index would bring gigabytes of CUDA libraries.\n"
+                "python3 -m pip install --no-cache-dir \\\n"
+                '    --index-url "${TORCH_INDEX:-https://download.pytorch.org/whl/cpu}" '
+                f'"torch=={torch}"'),
+            "IMPORT_CHECK": ('python3 -c "import torch, numpy, hypothesis, nbformat, yaml; '
+                             "print('torch', torch.__version__)\""),
+            "REQUIREMENTS_NOTE": "setup.sh installs\n# torch first, from the CPU index.",
+        }
+    return {
+        "LIBRARY": "numpy",
+        "PACKAGES": "numpy, hypothesis, nbformat and pyyaml (no torch)",
+        "PIP": "numpy hypothesis nbformat pyyaml",
+        "IMAGE": "numpy, hypothesis, nbformat and pyyaml (a numpy assignment: no torch)",
+        "SETUP_INSTALLS": "it installs numpy and the grader's other needs, and no torch",
+        "INSTALL_LIBRARY": "# A numpy assignment: no torch (and none of its CUDA libraries).",
+        "IMPORT_CHECK": ('python3 -c "import numpy, hypothesis, nbformat, yaml; '
+                         "print('numpy', numpy.__version__)\""),
+        "REQUIREMENTS_NOTE": "this is a\n# numpy assignment: no torch.",
+    }
+
+
 def _values(assignment: Assignment) -> dict[str, str]:
     rows, bullets = [], []
     for q in assignment.questions:
-        note = "optional" if q.optional else ""
-        rows.append(f"| `{q.name}` | {q.points:g} | {note} |")
+        notes = (["optional"] if q.optional else []) + (["graded by hand"] if q.manual else [])
+        rows.append(f"| `{q.name}` | {q.points:g} | {', '.join(notes)} |")
         bullets.append(f"- `{q.name}`: {q.title or q.name}, {q.points:g} points"
-                       + (" (optional)" if q.optional else ""))
+                       + (f" ({', '.join(notes)})" if notes else ""))
+    notes = readme_notes(assignment)
+    manual = [q for q in assignment.questions if q.manual]
+    listed = ", ".join(f"`{q.name}` ({q.points:g})" for q in manual)
     return {
         "NAME": assignment.name, "TITLE": assignment.title,
         "STUDENT_FILE": assignment.student_file,
         "NOTEBOOK": assignment.student_file[:-3] + ".ipynb",
         "TORCH": _torch_version(), "TOTAL": f"{assignment.total_points:g}",
         "PROBLEMS": "\n".join(rows), "QUESTIONS": "\n".join(bullets),
+        # the notebook plan's own paragraph for the README (its data, say), if any
+        "NOTEBOOK_NOTES": f"\n{notes.strip()}\n" if notes.strip() else "",
+        # questions graded by hand: no score of the grader's; the staff enter them
+        "AUTOLAB_MANUAL": (f"\n\nGraded by hand: {listed}. The grader's scores line leaves these "
+                           "problems out; enter their scores in Autolab yourselves.") if manual else "",
+        "GRADESCOPE_MANUAL": (f"\n\nGraded by hand: {listed}. results.json has no test for them: add "
+                              "each to the Gradescope assignment as a manually graded question.")
+        if manual else "",
         # each platform's job limit, and a hard stop a few seconds before it
         "AUTOLAB_LIMIT": f"{assignment.platform_limits['autolab']:g}",
         "AUTOLAB_KILL": f"{max(assignment.platform_limits['autolab'] - 3, 5):g}",
         "GRADESCOPE_LIMIT": f"{assignment.platform_limits['gradescope']:g}",
         "GRADESCOPE_KILL": f"{max(assignment.platform_limits['gradescope'] - 5, 5):g}",
+        **_library_values(assignment),
     }
 
 
@@ -136,6 +188,10 @@ def student_files(assignment: Assignment) -> Files:
         "local_grader/public/checks.py": Entry(checks_source),
         "local_grader/public/recorded.json": Entry(recorded),
     }
+    if assignment.harness is not None:  # course code the drivers run in the sandbox
+        files["local_grader/public/harness.py"] = Entry(assignment.harness.read_bytes())
+    for name, fixture in sorted(assignment.data.items()):  # the embedded file, as recorded
+        files[f"local_grader/public/data/{name}.npz"] = Entry(fixture.file.read_bytes())
     files.update(archive.read_tree(ROOT / "grader", under="local_grader/grader", skip=STAFF_ONLY))
     leaks = public.find_leaks({k: v.data for k, v in files.items()}, solution_lines(reference),
                               public.hidden_names(assignment))
@@ -148,18 +204,37 @@ def student_files(assignment: Assignment) -> Files:
     return files
 
 
+def _inside(path: Path, folder: Path) -> str | None:
+    """`path` relative to `folder` (POSIX), or None when it lies elsewhere."""
+    try:
+        return path.resolve().relative_to(folder.resolve()).as_posix()
+    except ValueError:
+        return None
+
+
 def server_files(assignment: Assignment) -> Files:
-    """The engine, the reference and all checks, laid out as in this repository."""
+    """The engine, the reference, all checks, the harness and the data fixtures, laid out
+    as in this repository (assignments/NAME/..., reference/NAME.py)."""
     files = archive.read_tree(ROOT / "grader", under="grader")
-    files.update(archive.read_tree(HANDOUT_PACKAGE, under="handout"))  # grader modules import it
-    init = ROOT / "reference" / "__init__.py"
-    if init.is_file():
-        files["reference/__init__.py"] = Entry(init.read_bytes())
-    files[f"reference/{assignment.reference.name}"] = Entry(assignment.reference.read_bytes())
     folder = f"assignments/{assignment.name}"
+    placed = _inside(assignment.reference, assignment.folder)
+    if placed is not None:  # a self-contained assignment keeps its reference in its folder
+        files[f"{folder}/{placed}"] = Entry(assignment.reference.read_bytes())
+    else:
+        init = ROOT / "reference" / "__init__.py"
+        if init.is_file():
+            files["reference/__init__.py"] = Entry(init.read_bytes())
+        files[f"reference/{assignment.reference.name}"] = Entry(assignment.reference.read_bytes())
     files[f"{folder}/assignment.yaml"] = Entry((assignment.folder / "assignment.yaml").read_bytes())
     checks = assignment.checks_module
     files[f"{folder}/{checks.name}"] = Entry(checks.read_bytes())
+    course = [assignment.harness] if assignment.harness is not None else []
+    course += [fixture.file for _, fixture in sorted(assignment.data.items())]
+    for path in course:  # where assignment.yaml names them (spec.load keeps them in the folder)
+        relative = _inside(path, assignment.folder)
+        if relative is None:
+            raise BuildError(f"{path} is not inside {assignment.folder}: the bundles cannot carry it")
+        files[f"{folder}/{relative}"] = Entry(path.read_bytes())
     secret, _created = ensure_secret_file(assignment.folder)  # staff-only: the bundles, never the handout
     files[f"{folder}/{SECRET_FILE}"] = Entry((secret + "\n").encode())
     return files
@@ -168,7 +243,7 @@ def server_files(assignment: Assignment) -> Files:
 def autolab_files(assignment: Assignment) -> dict[str, Entry]:
     """autograde.tar, autograde-Makefile and the staff note, by file name."""
     values = _values(assignment)
-    names = [q.name for q in assignment.questions]
+    names = [q.name for q in assignment.questions if not q.manual]  # as the autolab reporter's
     zero = json.dumps({"scores": {n: 0 for n in names}, "scoreboard": [0] * (len(names) + 1)},
                       separators=(", ", ": "))
     return {
@@ -186,12 +261,12 @@ def gradescope_files(assignment: Assignment) -> dict[str, Entry]:
                          "max_score": q.points, "status": "failed",
                          "output": "Not graded: the autograder failed (the output says why).",
                          "visibility": "visible"})
-             for i, q in enumerate(assignment.questions, start=1)]
+             for i, q in enumerate(assignment.questions, start=1) if not q.manual]
     files = server_files(assignment)
     files["setup.sh"] = Entry(render("setup.sh", values).encode(), executable=True)
     files["run_autograder"] = Entry(render("run_autograder", {
         **values, "ZERO_TESTS": ",\n".join("    " + t for t in tests)}).encode(), executable=True)
-    files["requirements.txt"] = Entry((TEMPLATES / "gradescope-requirements.txt").read_bytes())
+    files["requirements.txt"] = Entry(render("gradescope-requirements.txt", values).encode())
     return {
         "autograder.zip": Entry(archive.zip_bytes(files)),
         "README.md": Entry(render("gradescope-README.md", values).encode()),
@@ -208,6 +283,9 @@ def build_all(assignment: str | Path | Assignment, out_dir: str | Path) -> dict[
     """
     if not isinstance(assignment, Assignment):
         assignment = spec_module.load(assignment)
+    if getattr(assignment, "package", False):
+        raise BuildError(f"{assignment.name} is a package handin (student_files): the handout "
+                         "builder makes handouts of single-file assignments only, for now")
     student = student_files(assignment)
     autolab = autolab_files(assignment)
     gradescope = gradescope_files(assignment)

@@ -6,7 +6,7 @@ the handout's local_grader/ folder. The public checks, the spec without
 hidden checks and the recorded reference answers live in local_grader/public/.
 
 Which file is the student's work: the one named on the command line, else
-softmax_lab.py if it differs from the starter, else the notebook if its code
+the student file (e.g. softmax_lab.py) if it differs from the starter, else the notebook if its code
 differs from the handed-out notebook, else the (untouched) starter.
 """
 
@@ -51,16 +51,24 @@ def _edited(path: Path, pristine: str) -> bool:
 
 
 def load_public(folder: Path = PUBLIC):
-    """The public Assignment (visible checks only) and the handout facts beside it."""
+    """The public Assignment (visible checks only) and the handout facts beside it.
+
+    The course's harness.py and data fixtures, when the assignment has them, sit
+    beside the public checks (public/harness.py, public/data/NAME.npz).
+    """
     from grader.sandbox.limits import Limits
-    from grader.spec import Assignment, CheckSpec, Question
+    from grader.spec import Assignment, CheckSpec, DataFixture, Driver, Question
 
     data = json.loads((folder / "assignment.json").read_text(encoding="utf-8"))
     questions = tuple(
         Question(q["name"], q["points"], tuple(q["functions"]),
-                 tuple(CheckSpec(**c) for c in q["checks"]), q["optional"], q["title"])
+                 tuple(CheckSpec(**c) for c in q["checks"]), q["optional"], q["title"],
+                 manual=q.get("manual", False), rubric=q.get("rubric", ""))
         for q in data["questions"])
     limits = {k: v for k, v in data["limits"].items() if k in Limits.__dataclass_fields__}
+    drivers = {name: Driver(name, tuple(d["params"]), tuple(d["uses"]))
+               for name, d in data.get("drivers", {}).items()}
+    fixtures = {name: DataFixture(name, folder / "data" / f"{name}.npz") for name in data.get("data", [])}
     assignment = Assignment(
         name=data["name"], title=data["title"], folder=folder, library=data["library"],
         student_file=data["student_file"], module=data["module"],
@@ -69,7 +77,10 @@ def load_public(folder: Path = PUBLIC):
         total_points=data["total_points"],
         functions={f: tuple(p) for f, p in data["functions"].items()}, questions=questions,
         limits=Limits(**limits), max_examples=data["max_examples"],
-        notebook_mode=data["notebook_mode"])
+        notebook_mode=data["notebook_mode"], judged_dtype=data.get("dtype", "float32"),
+        extra=data.get("extra", {}),
+        harness=folder / "harness.py" if data.get("harness") else None,
+        drivers=drivers, data=fixtures)
     return assignment, data["handout"]
 
 

@@ -2,11 +2,12 @@
 
 A plan (handout/notebooks/NAME.py, a list ``CELLS``) interleaves markdown,
 code of our own, ``("imports", more)`` (the starter's imports and more), and
-``("functions", [...])`` cells that take the student functions, stubs and
-docstrings included, from the starter file. Every
+``("functions", [...])`` cells that take the student functions (and classes),
+stubs and docstrings included, from the starter file. Every
 student function of the spec must appear in exactly one such cell. An
 assignment without a plan gets a plain notebook: one cell per function and
-the cell that runs the local grader.
+the cell that runs the local grader. A plan may also hold ``README``, a
+paragraph for the handout's README (what data its experiments use, say).
 
 The result is deterministic (fixed cell ids) and passes nbformat.validate.
 """
@@ -33,14 +34,14 @@ if __name__ == "__main__":  # in Jupyter only; never while a grader reads this n
 
 
 def starter_functions(starter: str) -> tuple[list[str], dict[str, str]]:
-    """The starter's import lines and each top-level function's source, by name."""
+    """The starter's import lines and each top-level function's (or class's) source, by name."""
     tree = ast.parse(starter)
     lines = starter.splitlines()
     imports = [ast.get_source_segment(starter, n) for n in tree.body
                if isinstance(n, (ast.Import, ast.ImportFrom))]
     functions = {}
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             start = node.decorator_list[0].lineno if node.decorator_list else node.lineno
             functions[node.name] = "\n".join(lines[start - 1: node.end_lineno])
     return imports, functions
@@ -58,15 +59,26 @@ def default_plan(assignment: Assignment) -> list[tuple]:
     ]
 
 
-def plan_for(assignment: Assignment) -> list[tuple]:
-    """The assignment's notebook plan, or the default one."""
+def _plan_module(assignment: Assignment):
+    """handout/notebooks/NAME.py, or None when the assignment has no plan of its own."""
     try:
-        module = importlib.import_module(f"{__package__}.notebooks.{assignment.name}")
+        return importlib.import_module(f"{__package__}.notebooks.{assignment.name}")
     except ModuleNotFoundError as exc:
         if exc.name != f"{__package__}.notebooks.{assignment.name}":
             raise
-        return default_plan(assignment)
-    return list(module.CELLS)
+        return None
+
+
+def plan_for(assignment: Assignment) -> list[tuple]:
+    """The assignment's notebook plan, or the default one."""
+    module = _plan_module(assignment)
+    return default_plan(assignment) if module is None else list(module.CELLS)
+
+
+def readme_notes(assignment: Assignment) -> str:
+    """The plan's paragraph for the handout README ("" when there is none)."""
+    module = _plan_module(assignment)
+    return str(getattr(module, "README", "")) if module is not None else ""
 
 
 def build_notebook(assignment: Assignment, starter: str) -> str:

@@ -106,14 +106,24 @@ def public_checks_source(assignment: Assignment, checks: dict[str, RegisteredChe
 
 
 def public_spec(assignment: Assignment, checks: dict[str, RegisteredCheck]) -> dict[str, Any]:
-    """The spec as JSON data, keeping visible checks and the functions they call."""
+    """The spec as JSON data, keeping visible checks, the drivers they call and the functions
+    they exercise (directly or through a driver).
+
+    The data fixtures are all listed, by name only: the handout ships each one's embedded
+    file (handout.build), never a dataset an environment variable points at.
+    """
+    def reached(calls: tuple[str, ...]) -> set[str]:
+        return {u for f in calls for u in (assignment.drivers[f].uses if f in assignment.drivers else (f,))}
+
     questions = []
+    drivers: set[str] = set()
     for question in assignment.questions:
         shown = [c for c in question.checks if c.visibility == "visible"]
-        called = {f for c in shown for f in checks[c.name].calls}
+        called = set().union(*(reached(checks[c.name].calls) for c in shown))
+        drivers.update(f for c in shown for f in checks[c.name].calls if f in assignment.drivers)
         questions.append({
             "name": question.name, "title": question.title, "points": question.points,
-            "optional": question.optional,
+            "optional": question.optional, "manual": question.manual, "rubric": question.rubric,
             "functions": [f for f in question.functions if f in called],
             "checks": [{f.name: getattr(c, f.name) for f in fields(c)} for c in shown],
         })
@@ -126,6 +136,11 @@ def public_spec(assignment: Assignment, checks: dict[str, RegisteredCheck]) -> d
         "questions": questions,
         "limits": {f.name: getattr(assignment.limits, f.name) for f in fields(assignment.limits)},
         "max_examples": assignment.max_examples, "notebook_mode": assignment.notebook_mode,
+        "dtype": assignment.judged_dtype, "extra": assignment.extra,
+        "harness": assignment.harness is not None,
+        "drivers": {name: {"params": list(d.params), "uses": list(d.uses)}
+                    for name, d in assignment.drivers.items() if name in drivers},
+        "data": sorted(assignment.data),
     }
 
 

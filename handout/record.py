@@ -7,8 +7,9 @@ captured (see handout.replay for how the handout uses them):
 - the examples hypothesis drew for each ``ctx.for_all`` (a random.Random that
   hypothesis would supply becomes a seeded random.Random, here and in the
   replay, so both see the same shuffles);
-- every call the check made to ``ctx.reference``, keyed by a digest of its
-  inputs, with the answer.
+- every call the check made to ``ctx.reference``, and every answer it asked
+  of ``ctx.expected`` (the reference's answer to a student function or a
+  harness driver), keyed by a digest of its inputs, with the answer.
 
 Checks that call harness drivers or use ``ctx.call_many`` and ``ctx.data`` need
 nothing recorded for them: drivers and batched calls run student code in the
@@ -32,8 +33,9 @@ import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from grader.checks import Context, RegisteredCheck, import_file, load_registry
+from grader.checks import Context, RegisteredCheck
 from grader.errors import GraderError
+from grader.loaded import load as load_assignment
 from grader.runner import run_check
 from grader.sandbox.client import Sandbox
 from grader.spec import Assignment, DataFixture
@@ -59,19 +61,41 @@ class RecordingReference:
                              "checks may only call the reference")
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            key = replay.digest(name, args, kwargs)
-            result = target(*args, **kwargs)
-            try:
-                answer = replay.encode(result)
-            except TypeError as exc:
-                raise BuildError(f"a visible check calls reference.{name}(), whose answer the "
-                                 f"handout cannot record ({exc}): checks may ask the reference "
-                                 "for arrays, numbers, strings and tuples or lists of them") from None
-            self._record["answers"].setdefault(key, answer)
-            self._record["calls"].append([name, key, replay.fingerprint(args, kwargs)])
-            return result
+            return self.log(name, target(*args, **kwargs), args, kwargs)
 
         return call
+
+    def log(self, name: str, result: Any, args: tuple, kwargs: dict) -> Any:
+        """Note that the call `name(*args, **kwargs)` answered `result`; return `result`."""
+        key = replay.digest(name, args, kwargs)
+        try:
+            answer = replay.encode(result)
+        except TypeError as exc:
+            shown = name[len(replay.EXPECTED):] if name.startswith(replay.EXPECTED) else name
+            raise BuildError(f"a visible check asks the reference for {shown}(), whose answer the "
+                             f"handout cannot record ({exc}): checks may ask the reference "
+                             "for arrays, numbers, strings and tuples or lists of them") from None
+        self._record["answers"].setdefault(key, answer)
+        self._record["calls"].append([name, key, replay.fingerprint(args, kwargs)])
+        return result
+
+
+def recording_expected(ctx: Context, recording: RecordingReference) -> Callable:
+    """Wrap ctx.expected so that each answer is logged with the reference's calls.
+
+    Context.expected reads ctx.reference when called: it gets the real reference
+    for the call (not the recording wrapper, whose own log would count it twice)."""
+    original, real = ctx.expected, ctx.reference
+
+    def expected(function: str, *args: Any) -> Any:
+        shown, ctx.reference = ctx.reference, real
+        try:
+            answer = original(function, *args)
+        finally:
+            ctx.reference = shown
+        return recording.log(replay.EXPECTED + function, answer, args, {})
+
+    return expected
 
 
 def recording_examples(original: Callable, record: dict) -> Callable:
@@ -112,7 +136,10 @@ def _encode_example(value: Any, seed: int) -> Any:
 def _recording(name: str, function: Callable, record: dict) -> Callable:
     @functools.wraps(function)
     def run(ctx: Context) -> None:
-        ctx.reference = RecordingReference(ctx.reference, record)
+        recording = RecordingReference(ctx.reference, record)
+        if hasattr(ctx, "expected"):
+            ctx.expected = recording_expected(ctx, recording)
+        ctx.reference = recording
         ctx.for_all = recording_examples(ctx.for_all, record)
         function(ctx)
 
@@ -157,8 +184,8 @@ def record_visible_checks(assignment: Assignment) -> dict:
                           harness=assignment.harness, data=assignment.data_files())
         try:
             sandbox.start()  # the worker imports its library while the checks load
-            registry = load_registry(assignment)
-            reference = import_file(assignment.reference, f"gradecheck_reference_{assignment.name}")
+            loaded = load_assignment(assignment)  # as every grading command loads it
+            registry, reference = loaded.registry, loaded.reference
             failure = sandbox.ensure_ready()
             if failure is not None:
                 raise BuildError(f"the sandbox cannot import {assignment.reference}: {failure.message}")

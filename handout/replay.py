@@ -4,12 +4,14 @@ At build time (handout.record) each visible check runs once against the
 reference. What hypothesis drew for it and every answer it asked of the
 reference are stored as data (recorded.json: arrays as base64 bytes, no
 code). In the handout, `install` wraps each public check so that
-`ctx.for_all` replays the recorded examples and `ctx.reference` answers from
-the recording. Everything else is the engine's: student code runs in the
-sandbox, the check's own judgement and messages apply, scoring is the same.
+`ctx.for_all` replays the recorded examples, and `ctx.reference` and
+`ctx.expected` (the reference's answer to a function or a harness driver)
+answer from the recording. Everything else is the engine's: student code runs
+in the sandbox (drivers of the shipped harness.py included, `ctx.call_many`
+too), the check's own judgement and messages apply, scoring is the same.
 
-Shipped as gradecheck_local/replay.py: imports numpy, the engine and (lazily)
-torch, nothing from handout/.
+Shipped as gradecheck_local/replay.py: imports numpy, the engine and, for a
+torch assignment's recording only, torch; nothing from handout/.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import numpy as np
 from hypothesis.errors import UnsatisfiedAssumption
 
 from grader.checks import RegisteredCheck, Registry
+from grader.sandbox.values import Opaque, ReturnedArray
 
 FORMAT = 1
 # How far a call's inputs may drift (relative, on sums) from the recorded ones
@@ -67,9 +70,14 @@ def _decode_array(obj: dict) -> np.ndarray:
 
 
 def encode(value: Any) -> Any:
-    """A JSON-safe, exact description of an array, tensor, tuple, list or number."""
+    """A JSON-safe, exact description of an array, tensor, tuple, list or number (or of
+    what the sandbox decoded from a worker: an array remembering its library, an opaque value)."""
     if _is_tensor(value):
         return _encode_array(value.detach().cpu().numpy(), "torch")
+    if isinstance(value, ReturnedArray):
+        return {**_encode_array(np.asarray(value).view(np.ndarray), value.lib), "returned": True}
+    if isinstance(value, Opaque):
+        return {"t": "opaque", "type": value.type, "repr": value.repr}
     if isinstance(value, np.ndarray):
         return _encode_array(value, "numpy")
     if isinstance(value, np.generic):
@@ -90,7 +98,13 @@ def decode(obj: Any) -> Any:
     tag = obj["t"]
     if tag == "array":
         array = _decode_array(obj).copy()
+        if obj.get("returned"):  # as the sandbox hands it to the judge: numpy, whatever the library
+            returned = array.view(ReturnedArray)
+            returned.lib = "torch" if obj.get("lib") == "torch" else "numpy"
+            return returned
         return _torch().from_numpy(array) if obj.get("lib") == "torch" else array
+    if tag == "opaque":
+        return Opaque(obj["type"], obj["repr"])
     if tag in ("tuple", "list"):
         items = [decode(v) for v in obj["items"]]
         return tuple(items) if tag == "tuple" else items
@@ -164,8 +178,13 @@ def _near(recorded: list, now: list) -> bool:
 
 # -- replay -------------------------------------------------------------------------
 
+# How a call of ctx.expected(function, ...) is named among the recorded calls.
+EXPECTED = "expected:"
+
+
 class RecordedReference:
-    """Stands in for the reference module: answers the calls recorded for one check."""
+    """Stands in for the reference module: answers the calls recorded for one check
+    (`expected` answers those of ctx.expected, in the same sequence)."""
 
     def __init__(self, check: str, record: dict):
         self._check = check
@@ -178,6 +197,10 @@ class RecordedReference:
             raise AttributeError(name)
         return functools.partial(self._answer, name)
 
+    def expected(self, function: str, *args: Any) -> Any:
+        """What ctx.expected(function, *args) answered when the check was recorded."""
+        return self._answer(EXPECTED + function, *args)
+
     def _answer(self, name: str, *args: Any, **kwargs: Any) -> Any:
         position, self._position = self._position, self._position + 1
         key = digest(name, args, kwargs)
@@ -187,7 +210,8 @@ class RecordedReference:
             function, recorded_key, recorded_print = self._calls[position]
             if function == name and _near(recorded_print, fingerprint(args, kwargs)):
                 return decode(self._answers[recorded_key])
-        raise ReplayMiss(f"the handout holds no recorded answer of the reference's {name}() for "
+        shown = name[len(EXPECTED):] if name.startswith(EXPECTED) else name
+        raise ReplayMiss(f"the handout holds no recorded answer of the reference's {shown}() for "
                          f"this input (call {position + 1} of check {self._check}); the grader "
                          "that scores your handin will judge it")
 
@@ -218,7 +242,9 @@ def replaying(name: str, function: Callable, record: dict) -> Callable:
 
     @functools.wraps(function)
     def run(ctx: Any) -> None:
-        ctx.reference = RecordedReference(name, record)
+        recorded = RecordedReference(name, record)
+        ctx.reference = recorded
+        ctx.expected = recorded.expected
         ctx.for_all = replay_examples(name, record["examples"])
         function(ctx)
 

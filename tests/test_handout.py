@@ -298,3 +298,62 @@ def test_the_local_grade_and_the_server_agree_on_every_honest_submission(built, 
             disagree.append(f"{path.parent.name}/{path.name}: local {local_verdicts[str(path)]} "
                             f"server {remote}")
     assert not disagree, "\n".join(disagree)
+
+
+# -- what the engine and a numpy assignment need of the builder -----------------------
+
+TOY = ROOT / "tests" / "assignments" / "toy_numpy"
+
+
+def test_the_engine_never_imports_the_handout_builder():
+    """Only the `handout` command reaches the builder (grader.starter makes starters)."""
+    found = []
+    for path in sorted((ROOT / "grader").rglob("*.py")):
+        if path == ROOT / "grader" / "commands" / "handout.py":
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            if re.search(r"^\s*(from handout\b|import handout\b)", line):
+                found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert not found, found
+
+
+def test_starter_stubs_name_methods_by_their_class():
+    from grader.starter import make_starter
+
+    starter = make_starter((TOY / "reference_toy.py").read_text())
+    assert 'raise NotImplementedError("scale: your code here")' in starter
+    assert 'raise NotImplementedError("Accumulator.add: your code here")' in starter
+    assert "class Accumulator:" in starter and "self.value" not in starter
+    filled = fill_stubs(starter, (TOY / "reference_toy.py").read_text(), only={"Accumulator"})
+    assert "self.value += value" in filled and "scale: your code here" in filled
+
+
+def test_replay_keeps_what_the_sandbox_decoded():
+    """ctx.expected answers as a worker's reply: arrays remember their library."""
+    import numpy as np
+
+    from grader.sandbox.values import Opaque, ReturnedArray
+    from handout.replay import decode, encode
+
+    array = np.arange(6, dtype=np.float32).reshape(2, 3).view(ReturnedArray)
+    array.lib = "torch"
+    value = (array, Opaque("Widget", "<Widget>"), [1.5, float("nan")])
+    again = decode(json.loads(json.dumps(encode(value))))
+    assert isinstance(again[0], ReturnedArray) and again[0].lib == "torch"
+    assert again[0].dtype == np.float32 and np.array_equal(again[0], array)
+    assert again[1] == Opaque("Widget", "<Widget>") and np.isnan(again[2][1])
+
+
+def test_leak_guard_refuses_a_solution_line_in_the_harness(tmp_path, monkeypatch):
+    import shutil
+
+    from handout.record import BuildError
+
+    monkeypatch.setenv("GRADECHECK_SECRET", "the tests' course secret")
+    copy = tmp_path / "toy_numpy"
+    shutil.copytree(TOY, copy, ignore=shutil.ignore_patterns("__pycache__", "secret.txt"))
+    with (copy / "harness.py").open("a") as harness:
+        harness.write("\n\ndef _peek(X):\n    return X.mean(axis=0)\n")
+    with pytest.raises(BuildError, match=r"harness\.py: solution line 'return X\.mean\(axis=0\)'"):
+        build_all(copy, tmp_path / "out")
+    assert not (tmp_path / "out" / "toy_numpy").exists()

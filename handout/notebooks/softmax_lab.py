@@ -1,10 +1,18 @@
 '''The softmax lab's notebook: a walk from raw pixels to a trained classifier.
 
 Cells are ("markdown", text), ("code", source), ("functions", [names]) (the
-starter's stubs), ("imports", more) and ("grade",) (see handout.notebook). The
+starter's stubs), ("imports", more) and ("grade",) (see handout.notebook);
+README is the handout README's paragraph on the data. The
 experiments live inside small functions that a cell then calls, so that a
 grader reading the notebook (definitions only) never runs them.
 '''
+
+# The handout README's paragraph on the notebook's data.
+README = """
+The notebook uses CIFAR-10 if you put its Python version (the folder
+`cifar-10-batches-py`) next to it, and a small synthetic data set otherwise.
+Nothing is downloaded.
+"""
 
 CELLS = [
     ("markdown", r"""

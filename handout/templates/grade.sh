@@ -2,7 +2,7 @@
 # Check your work with the public checks and print a table of scores.
 #   ./grade.sh         grades the file you edited (@@STUDENT_FILE@@ or @@NOTEBOOK@@)
 #   ./grade.sh FILE    grades FILE
-# Set GRADECHECK_PYTHON to choose the Python that has torch (default: python3).
+# Set GRADECHECK_PYTHON to choose the Python that has @@LIBRARY@@ (default: python3).
 set -u
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PYTHON="${GRADECHECK_PYTHON:-python3}"

@@ -7,12 +7,10 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends python3 python3-pip ca-certificates
-# torch's CPU build: the default index would bring gigabytes of CUDA libraries.
-python3 -m pip install --no-cache-dir \
-    --index-url "${TORCH_INDEX:-https://download.pytorch.org/whl/cpu}" "torch==@@TORCH@@"
+@@INSTALL_LIBRARY@@
 python3 -m pip install --no-cache-dir -r "$HERE/requirements.txt"
 # Fail here, where staff see it, rather than on the first submission.
-python3 -c "import torch, numpy, hypothesis, nbformat, yaml; print('torch', torch.__version__)"
+@@IMPORT_CHECK@@
 # Record what hypothesis draws for each check once, in the image, so that no
 # submission pays for it (run_autograder reads the same cache folder).
 (cd "$HERE" && GRADECHECK_CACHE="$HERE/.gradecheck-cache" python3 -m grader examples @@NAME@@)
