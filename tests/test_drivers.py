@@ -113,6 +113,13 @@ def test_the_harness_broken_by_student_code_fails_driver_checks_only(tmp_path):
     assert "the course's harness could not load" in check_messages(report)["accumulator_totals"]
 
 
+def test_a_call_that_runs_out_of_time_says_how_far_its_driver_got(tmp_path):
+    source = CORRECT.replace('return np.einsum("nd->d", X) / X.shape[0]', "while True:\n        pass")
+    report = grade_json(submit(tmp_path, source), str(TOY))
+    message = check_messages(report)["means_on_fixture"]
+    assert "did not finish within 5 s (it had got to: column_means of the 40 points of the fixture)" in message
+
+
 # -- the spec -------------------------------------------------------------------
 
 def copy_toy(tmp_path: Path, edit: str, replacement: str) -> Path:

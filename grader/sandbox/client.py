@@ -418,6 +418,7 @@ class Sandbox:
             request["batches"] = encoded
         else:
             request["args"] = encoded[0]
+        protocol.write_progress(self._arena, "")
         started = time.monotonic()
         if self.watcher is not None:
             self.watcher.call_began()
@@ -437,8 +438,11 @@ class Sandbox:
             self.time_used += spent
         self.last_call_seconds = spent
         if isinstance(reply, CallOutcome):
+            progress = clean(protocol.read_progress(self._arena), 300) if reply.kind == "timeout" else ""
             if reply.kind == "timeout" and limit < (timeout or self.limits.call_seconds):
-                return CallOutcome("timeout", message=why)  # cut short by a budget, not its own limit
+                reply = CallOutcome("timeout", message=why)  # cut short by a budget, not its own limit
+            if progress:
+                reply.message += f" (it had got to: {progress})"
             return reply
         try:
             outcome = self._read_reply(reply)
@@ -459,7 +463,7 @@ class Sandbox:
             row = []
             for index, arg in enumerate(args):
                 if isinstance(arg, np.ndarray) and str(arg.dtype) in protocol.ALLOWED_DTYPES \
-                        and offset + arg.nbytes <= ARENA_BYTES:
+                        and offset + arg.nbytes <= ARENA_BYTES - protocol.PROGRESS_BYTES:
                     data = np.ascontiguousarray(arg).astype(arg.dtype.newbyteorder("<"), copy=False).tobytes()
                     self._arena[offset:offset + len(data)] = data
                     row.append({"t": "shared", "lib": self.library, "dtype": str(arg.dtype),

@@ -92,7 +92,8 @@ class Kit:
     Missing = StudentNameMissing
 
     def __init__(self, module: Any, student_file: str, data_dir: str = "", library: str = "numpy",
-                 data_files: dict[str, str] | None = None, tops: list[str] | None = None):
+                 data_files: dict[str, str] | None = None, tops: list[str] | None = None,
+                 report: Callable[[str], None] | None = None):
         # a package handin: kit.student.mytorch.tensor.Tensor, kit.student.hw1.mnist.mnist
         self.student = StudentNamespace(PackageRoot(tops) if tops else module)
         self.student_file = student_file
@@ -100,6 +101,13 @@ class Kit:
         self._data_dir = data_dir
         self._data_files = dict(data_files or {})
         self._data: dict[str, dict] = {}
+        self._report = report
+
+    def progress(self, text: str) -> None:
+        """Say how far a long call got ("epoch 3 of 10"): should the call run out of
+        time, the student's message ends with the last thing said."""
+        if self._report is not None:
+            self._report(str(text)[:500])
 
     def data(self, name: str) -> dict:
         """The arrays of the data fixture `name`, as a fresh dict of read-only arrays."""

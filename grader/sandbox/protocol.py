@@ -162,3 +162,24 @@ def receive(fd: int, deadline: float | None = None, max_bytes: int = MAX_MESSAGE
     if not isinstance(message, dict):
         raise ProtocolError("message is not a JSON object")
     return message
+
+
+# The last bytes of the arguments arena carry a driver's latest progress note (kit.progress):
+# a 2-byte little-endian length, then UTF-8 text. The judge reads it when a call runs out of time.
+PROGRESS_BYTES = 4096
+
+
+def write_progress(arena, text: str) -> None:
+    """Put `text` (cut to fit) in the arena's progress slot."""
+    data = text.encode("utf-8", "replace")[:PROGRESS_BYTES - 2]
+    start = len(arena) - PROGRESS_BYTES
+    arena[start:start + 2 + len(data)] = len(data).to_bytes(2, "little") + data
+
+
+def read_progress(arena) -> str:
+    """The text in the arena's progress slot ("" when empty or garbled)."""
+    start = len(arena) - PROGRESS_BYTES
+    length = int.from_bytes(arena[start:start + 2], "little")
+    if not 0 < length <= PROGRESS_BYTES - 2:
+        return ""
+    return bytes(arena[start + 2:start + 2 + length]).decode("utf-8", "replace")

@@ -154,9 +154,14 @@ class Worker:
                 hello["harness_error"] = self.harness_error["message"]
         return hello
 
+    def _progress(self, text: str) -> None:
+        if self.arena is not None:
+            protocol.write_progress(self.arena, text)
+
     def _load_harness(self) -> None:
         """Import the course's harness.py (after the student's code, which it drives)."""
-        self.kit = Kit(self.module, self.student_file, self.data_dir, self.library, tops=self.tops)
+        self.kit = Kit(self.module, self.student_file, self.data_dir, self.library, tops=self.tops,
+                       report=self._progress)
         try:
             self.drivers = load_drivers(self.harness_file)
         except BaseException as exc:  # the student's code may have broken what it imports
