@@ -16,7 +16,7 @@ import inspect
 import sys
 from dataclasses import dataclass
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable, Protocol
 
 import numpy as np
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
@@ -30,8 +30,13 @@ from .reference_calls import ReferenceCalls
 from .sandbox.client import CallOutcome, Sandbox
 from .spec import Assignment, CheckSpec
 
-if TYPE_CHECKING:
-    from .examples import ExampleBank
+
+
+class ExampleSource(Protocol):
+    """Where a check's for_all examples may come from instead of a live hypothesis run
+    (grader.examples.ExampleBank): the recorded examples, or None to run live."""
+
+    def examples(self, check: str, index: int, signature: str) -> list[tuple] | None: ...
 
 CheckFunction = Callable[["Context"], None]
 
@@ -177,7 +182,7 @@ class Context:
 
     def __init__(self, *, sandbox: Sandbox, reference: ModuleType, assignment: Assignment,
                  check: CheckSpec, registered: RegisteredCheck, broken: dict[str, CallOutcome],
-                 bank: ExampleBank | None = None, recorder: list | None = None, salt: str = ""):
+                 bank: ExampleSource | None = None, recorder: list | None = None, salt: str = ""):
         self.sandbox = sandbox
         self.reference = reference
         self.assignment = assignment
