@@ -31,12 +31,12 @@ from .sandbox.client import CallOutcome, Sandbox
 from .spec import Assignment, CheckSpec
 
 
-
 class ExampleSource(Protocol):
     """Where a check's for_all examples may come from instead of a live hypothesis run
     (grader.examples.ExampleBank): the recorded examples, or None to run live."""
 
     def examples(self, check: str, index: int, signature: str) -> list[tuple] | None: ...
+
 
 CheckFunction = Callable[["Context"], None]
 
