@@ -50,3 +50,24 @@ def write_submission(tmp_path):
         return path
 
     return write
+
+
+NO_TORCH = "torch is not installed here (the tests' stand-in)"
+
+
+def no_torch_environment(folder: Path) -> dict[str, str]:
+    """The environment of a machine without torch: a stand-in `torch` package made under
+    `folder` raises ImportError (NO_TORCH) when imported; also the tests' course secret, a
+    cache folder of its own, and no trace of an outer make (Autolab starts make itself)."""
+    fake = folder / "no-torch"
+    (fake / "torch").mkdir(parents=True)
+    (fake / "torch" / "__init__.py").write_text(f"raise ImportError({NO_TORCH!r})\n")
+    outer = {"MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES"}
+    environment = {k: v for k, v in os.environ.items() if k not in outer}
+    environment.update({
+        "PYTHONPATH": os.pathsep.join([str(fake), *filter(None, [os.environ.get("PYTHONPATH")])]),
+        "GRADECHECK_PYTHON": sys.executable,
+        "GRADECHECK_CACHE": str(folder / "cache"),
+        "GRADECHECK_SECRET": os.environ.get("GRADECHECK_SECRET") or "the tests' course secret",
+    })
+    return environment

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import NO_TORCH, no_torch_environment
 from grader.starter import make_starter
 from handout.solutions import fill_stubs
 
@@ -30,24 +31,12 @@ ROOT = Path(__file__).resolve().parent.parent
 TOY = ROOT / "tests" / "assignments" / "toy_numpy"
 REFERENCE = (TOY / "reference_toy.py").read_text(encoding="utf-8")
 TOTAL = re.compile(r"^total\s+([\d.]+)\s+([\d.]+)\s*$", re.MULTILINE)
-NO_TORCH = "torch is not installed here (the tests' stand-in)"
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory) -> dict[str, str]:
     """The environment of a machine without torch (and with the tests' course secret)."""
-    fake = tmp_path_factory.mktemp("no-torch")
-    (fake / "torch").mkdir()
-    (fake / "torch" / "__init__.py").write_text(f"raise ImportError({NO_TORCH!r})\n")
-    outer = {"MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEOVERRIDES"}  # Autolab starts make itself
-    environment = {k: v for k, v in os.environ.items() if k not in outer}
-    environment.update({
-        "PYTHONPATH": os.pathsep.join([str(fake), *filter(None, [os.environ.get("PYTHONPATH")])]),
-        "GRADECHECK_PYTHON": sys.executable,
-        "GRADECHECK_CACHE": str(tmp_path_factory.mktemp("cache")),
-        "GRADECHECK_SECRET": os.environ.get("GRADECHECK_SECRET") or "the tests' course secret",
-    })
-    return environment
+    return no_torch_environment(tmp_path_factory.mktemp("no-torch"))
 
 
 def run(env: dict[str, str], command: list[str], cwd: Path = ROOT) -> subprocess.CompletedProcess:

@@ -216,3 +216,50 @@ def test_conventions_come_from_the_spec(tmp_path):
     message = check_of(report, "smooth_labels_matches_reference")["message"]
     assert ("matches the other way of smoothing, (1 - eps) * onehot + eps / C; this assignment uses 1 - eps "
             "at the label and eps / (C - 1) at every other class.") in message
+
+
+# -- the handout and the platform bundles, on a machine without torch ------------------
+
+def test_the_handout_and_bundles_play_their_parts_without_torch(tmp_path):
+    import tarfile
+    import zipfile
+
+    from conftest import ROOT, no_torch_environment
+    from test_numpy_only import run, totals
+
+    from grader import spec as spec_module
+
+    env = no_torch_environment(tmp_path)
+    out = tmp_path / "build"
+    built_run = run(env, [sys.executable, "-m", "grader", "handout", "softmax_vectorized", "--out", str(out)])
+    assert built_run.returncode == 0, built_run.stderr[-3000:]
+    built = out / "softmax_vectorized"
+    with zipfile.ZipFile(built / "gradescope" / "autograder.zip") as bundle:
+        requirements = bundle.read("requirements.txt").decode()
+        setup = bundle.read("setup.sh").decode()
+    pins = [line for line in requirements.splitlines() if line and not line.startswith("#")]
+    assert "numpy==" in requirements and not any("torch" in pin for pin in pins)
+    assert "pip install" in setup and "torch" not in setup.replace("no torch", "")
+
+    with tarfile.open(built / "handout.tar") as archive:
+        archive.extractall(tmp_path, **({"filter": "tar"} if hasattr(tarfile, "data_filter") else {}))
+    lab = tmp_path / "softmax_vectorized"
+    untouched = run(env, ["./grade.sh"], cwd=lab)
+    assert totals(untouched.stdout) == (0.0, 100.0), untouched.stdout[-2000:] + untouched.stderr[-2000:]
+    reference = (ROOT / "reference" / "softmax_vectorized.py").read_text()
+    (lab / "softmax_vectorized.py").write_text(
+        "".join(line for line in reference.splitlines(keepends=True) if "SOLUTION" not in line))
+    solved = run(env, ["./grade.sh"], cwd=lab)
+    assert totals(solved.stdout) == (100.0, 100.0), solved.stdout[-2000:] + solved.stderr[-2000:]
+    assert run(env, ["./make_handin.sh"], cwd=lab).returncode == 0
+
+    job = tmp_path / "autolab"  # as Tango runs it: make beside autograde.tar and handin.tar
+    job.mkdir()
+    shutil.copy(built / "autolab" / "autograde.tar", job / "autograde.tar")
+    shutil.copy(built / "autolab" / "autograde-Makefile", job / "Makefile")
+    shutil.copy(lab / "handin.tar", job / "handin.tar")
+    graded = run({k: v for k, v in env.items() if k != "GRADECHECK_SECRET"}, ["make"], cwd=job)
+    scores = json.loads(graded.stdout.rstrip("\n").splitlines()[-1])["scores"]
+    assert scores == {name: points for name, points in
+                      [(q.name, q.points) for q in spec_module.load("softmax_vectorized").questions]}
+
