@@ -260,6 +260,15 @@ def test_the_handout_and_bundles_play_their_parts_without_torch(tmp_path):
     shutil.copy(lab / "handin.tar", job / "handin.tar")
     graded = run({k: v for k, v in env.items() if k != "GRADECHECK_SECRET"}, ["make"], cwd=job)
     scores = json.loads(graded.stdout.rstrip("\n").splitlines()[-1])["scores"]
-    assert scores == {name: points for name, points in
-                      [(q.name, q.points) for q in spec_module.load("softmax_vectorized").questions]}
+    full = {q.name: q.points for q in spec_module.load("softmax_vectorized").questions}
+    assert scores == full
+
+    # Gradescope, as it runs the bundle: run_autograder beside source/, submission/, results/
+    from test_platforms import check_results, gradescope_root, run_autograder
+
+    root = gradescope_root({"autograder_zip": built / "gradescope" / "autograder.zip"}, tmp_path / "gs")
+    shutil.copy(lab / "softmax_vectorized.py", root / "submission" / "softmax_vectorized.py")
+    results = run_autograder(root, PYTHONPATH=env["PYTHONPATH"])
+    check_results(results)
+    assert results["score"] == pytest.approx(sum(full.values()))
 
