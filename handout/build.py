@@ -13,6 +13,12 @@ fixtures (each one's embedded file; on a platform, staff may point the
 fixture's environment variable at a real dataset). Archives are
 byte-for-byte reproducible (handout.archive).
 
+A package handin (the spec's student_files) gets no notebook: its handout holds
+the student's folders and files as the reference lays them out, each .py file's
+solution regions stubbed (files without any ship as they are), beside the local
+grader, which grades those folders in place; make_handin.sh packs them. The
+bundles carry the reference's folder (reference/NAME/).
+
 Instructions and installs follow the assignment's library: a numpy
 assignment's README, grade.sh, setup.sh and requirements never mention or
 install torch; a torch assignment's install torch's CPU build.
@@ -29,6 +35,7 @@ from pathlib import Path
 
 from grader import spec as spec_module
 from grader.checks import load_registry
+from grader.mutants import reference_sources
 from grader.secret import FILE_NAME as SECRET_FILE
 from grader.secret import course_secret, ensure_secret_file
 from grader.spec import ROOT, Assignment
@@ -37,9 +44,11 @@ from . import archive, local, public
 from .archive import Entry, Files
 from .notebook import build_notebook, readme_notes
 from .record import BuildError, record_visible_checks
-from .starter import make_starter, solution_lines
+from .starter import MarkerError, make_starter, solution_regions
 
 TEMPLATES = Path(__file__).with_name("templates")
+# A package handout's stand-in for the reference package (see stand_in).
+STAND_IN = "local_grader/stand_in"
 HANDOUT_PACKAGE = Path(__file__).parent
 # Staff tools that the student's local grader never runs.
 STAFF_ONLY = ("__main__.py", "cli.py", "commands/", "demo.py", "validate.py", "mutants.py",
@@ -96,6 +105,49 @@ def _library_values(assignment: Assignment) -> dict[str, str]:
     }
 
 
+def _names(entries: tuple[str, ...] | list[str]) -> str:
+    """`a/`, `b/` and `c.py`, as a README says them."""
+    shown = [f"`{e}`" for e in entries]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def _handin_values(assignment: Assignment) -> dict[str, str]:
+    """What the templates say of the files a student works in and hands in."""
+    if assignment.package:
+        entries = _names(assignment.student_files)
+        plain = ", ".join(assignment.student_files)
+        without = " \\\n        ".join(f'&& [ ! -e "$submission/{e.rstrip("/")}" ]'
+                                         for e in assignment.student_files)
+        return {
+            "ENTRIES": entries,
+            "GRADE_USAGE": (f"#   ./grade.sh         grades your {plain} (beside this script)\n"
+                            "#   ./grade.sh PATH    grades the folder or handin.tar at PATH instead"),
+            "HANDIN_USAGE": (f"# Write handin.tar with what you hand in: {plain} (beside this script;\n"
+                             "# ./make_handin.sh FOLDER packs them from FOLDER instead)."),
+            "HANDIN_HOLDS": f"{entries}, the student's folders and files",
+            "GRADESCOPE_UPLOAD": (
+                "Students upload the `handin.tar` that `./make_handin.sh` writes (holding\n"
+                f"{entries}), or those folders and files themselves, found\n"
+                "side by side however deep they are nested."),
+            "WITHOUT_FILES": without,
+        }
+    student, notebook = assignment.student_file, assignment.student_file[:-3] + ".ipynb"
+    return {
+        "STUDENT_FILE": student, "NOTEBOOK": notebook,
+        "GRADE_USAGE": (f"#   ./grade.sh         grades the file you edited ({student} or {notebook})\n"
+                        "#   ./grade.sh FILE    grades FILE"),
+        "HANDIN_USAGE": (f"# Write handin.tar with the file you hand in ({student}, or {notebook} if\n"
+                         f"# that is what you edited; name a file to choose: ./make_handin.sh {notebook})."),
+        "HANDIN_HOLDS": f"`{student}` or `{notebook}`",
+        "GRADESCOPE_UPLOAD": (
+            f"Students upload `{student}` (or `{notebook}`, or the `handin.tar`\n"
+            "that `./make_handin.sh` writes); if a submission holds both files, the `.py`\n"
+            "is graded."),
+        "WITHOUT_FILES": (f'&& [ ! -e "$submission/{student}" ] \\\n'
+                          f'        && [ ! -e "$submission/{notebook}" ]'),
+    }
+
+
 def _values(assignment: Assignment) -> dict[str, str]:
     rows, bullets = [], []
     for q in assignment.questions:
@@ -103,16 +155,15 @@ def _values(assignment: Assignment) -> dict[str, str]:
         rows.append(f"| `{q.name}` | {q.points:g} | {', '.join(notes)} |")
         bullets.append(f"- `{q.name}`: {q.title or q.name}, {q.points:g} points"
                        + (f" ({', '.join(notes)})" if notes else ""))
-    notes = readme_notes(assignment)
+    # the notebook plan's own paragraph for the README (its data, say), if any; none
+    # for a package handin, which has no notebook
+    notes = "" if assignment.package else readme_notes(assignment)
     manual = [q for q in assignment.questions if q.manual]
     listed = ", ".join(f"`{q.name}` ({q.points:g})" for q in manual)
     return {
         "NAME": assignment.name, "TITLE": assignment.title,
-        "STUDENT_FILE": assignment.student_file,
-        "NOTEBOOK": assignment.student_file[:-3] + ".ipynb",
         "TORCH": _torch_version(), "TOTAL": f"{assignment.total_points:g}",
         "PROBLEMS": "\n".join(rows), "QUESTIONS": "\n".join(bullets),
-        # the notebook plan's own paragraph for the README (its data, say), if any
         "NOTEBOOK_NOTES": f"\n{notes.strip()}\n" if notes.strip() else "",
         # questions graded by hand: no score of the grader's; the staff enter them
         "AUTOLAB_MANUAL": (f"\n\nGraded by hand: {listed}. The grader's scores line leaves these "
@@ -126,14 +177,16 @@ def _values(assignment: Assignment) -> dict[str, str]:
         "GRADESCOPE_LIMIT": f"{assignment.platform_limits['gradescope']:g}",
         "GRADESCOPE_KILL": f"{max(assignment.platform_limits['gradescope'] - 5, 5):g}",
         **_library_values(assignment),
+        **_handin_values(assignment),
     }
 
 
-def student_source(assignment: Assignment, reference: str) -> str:
+def student_source(assignment: Assignment, reference: str, *, part: str = "") -> str:
     """The starter, its module docstring addressed to students instead of staff.
 
     The reference's docstring paragraphs that speak of the reference or its
-    solution markers are dropped; the others (conventions) are kept.
+    solution markers are dropped; the others (conventions) are kept. `part` names
+    the file of a package handin the starter is (its path in the handin).
     """
     starter = make_starter(reference)
     tree = ast.parse(starter)
@@ -141,7 +194,8 @@ def student_source(assignment: Assignment, reference: str) -> str:
     docstring = ast.get_docstring(tree, clean=True)
     if docstring:
         kept = [p for p in docstring.split("\n\n") if not re.search(r"(?i)solution|reference", p)]
-    intro = (f"{assignment.title}: your implementation.\n\n"
+    whose = f"your implementation, {part}" if part else "your implementation"
+    intro = (f"{assignment.title}: {whose}.\n\n"
              "Replace each `raise NotImplementedError(...)` with your code, keeping the names and\n"
              "arguments; ./grade.sh checks your work (see README.md).")
     text = '"""' + "\n\n".join([intro, *kept]) + '\n"""\n'
@@ -158,26 +212,72 @@ def _json(data: object, *, compact: bool = False) -> bytes:
     return json.dumps(data, sort_keys=True, indent=1).encode() + b"\n"
 
 
+def _handed_in(path: str, entries: tuple[str, ...]) -> bool:
+    """Whether `path` (inside the handin) lies in one of the student_files entries."""
+    return any(path.startswith(e) if e.endswith("/") else path == e for e in entries)
+
+
+def package_starters(assignment: Assignment) -> tuple[dict[str, str], list[str]]:
+    """A package handin's starter: each .py file of the reference inside the student's
+    entries (by path in the handin), its solution regions stubbed (a file without any
+    shipped as it is); and the lines no file of the handout may hold (of every file of
+    the reference, public.telling_lines)."""
+    sources = reference_sources(assignment)
+    starters: dict[str, str] = {}
+    for path, text in sources.items():
+        try:
+            if _handed_in(path, assignment.student_files):
+                starters[path] = student_source(assignment, text, part=path) \
+                    if solution_regions(text) else text
+        except (MarkerError, SyntaxError) as exc:
+            raise BuildError(f"reference/{assignment.reference.name}/{path}: {exc}") from None
+    return starters, public.telling_lines(list(sources.values()))
+
+
+def stand_in(module: str) -> Files:
+    """Where a package handout's local grader imports "the reference" from: an empty
+    package named as the spec's module (every public check replays its recording)."""
+    text = ('"""Stands in for the reference, which the handout does not hold: the public '
+            'checks\nreplay the answers recorded from it (public/recorded.json)."""\n').encode()
+    parts = module.split(".")
+    return {f"{STAND_IN}/{'/'.join(parts[:i])}/__init__.py": Entry(text)
+            for i in range(1, len(parts) + 1)}
+
+
 def student_files(assignment: Assignment) -> Files:
-    """Every file of the student handout, by path inside the handout folder."""
+    """Every file of the student handout, by path inside the handout folder.
+
+    A single-file handin gets its starter and its notebook; a package handin gets
+    the starter of every file of its folders (no notebook) and a stand-in for the
+    reference's package in the local grader."""
     values = _values(assignment)
-    reference = assignment.reference.read_text(encoding="utf-8")
-    starter = student_source(assignment, reference)
-    notebook = build_notebook(assignment, starter)
     checks = load_registry(assignment)
-    facts = {
-        "student_file": assignment.student_file, "notebook": values["NOTEBOOK"],
-        "starter_digest": local.code_digest(starter, notebook=False),
-        "notebook_digest": local.code_digest(notebook, notebook=True),
-    }
+    if assignment.package:
+        starters, lines = package_starters(assignment)
+        files: Files = {path: Entry(text.encode()) for path, text in sorted(starters.items())}
+        files.update(stand_in(assignment.module))
+        facts: dict = {"student_files": list(assignment.student_files)}
+        readme = render("README-package.md", {
+            **values, "ENTRY_ROWS": _entry_rows(assignment, starters)})
+    else:
+        reference = assignment.reference.read_text(encoding="utf-8")
+        lines = public.telling_lines([reference])
+        starter = student_source(assignment, reference)
+        notebook = build_notebook(assignment, starter)
+        facts = {
+            "student_file": assignment.student_file, "notebook": values["NOTEBOOK"],
+            "starter_digest": local.code_digest(starter, notebook=False),
+            "notebook_digest": local.code_digest(notebook, notebook=True),
+        }
+        files = {assignment.student_file: Entry(starter.encode()),
+                 values["NOTEBOOK"]: Entry(notebook.encode())}
+        readme = render("README.md", values)
     package = "local_grader/" + public.LOCAL_PACKAGE
     spec_json = _json({**public.public_spec(assignment, checks), "handout": facts})
     checks_source = public.public_checks_source(assignment, checks).encode()
     recorded = _json(record_visible_checks(assignment), compact=True)
-    files: Files = {
-        "README.md": Entry(render("README.md", values).encode()),
-        assignment.student_file: Entry(starter.encode()),
-        values["NOTEBOOK"]: Entry(notebook.encode()),
+    files.update({
+        "README.md": Entry(readme.encode()),
         "grade.sh": Entry(render("grade.sh", values).encode(), executable=True),
         "make_handin.sh": Entry(render("make_handin.sh", values).encode(), executable=True),
         f"{package}/__init__.py": Entry(b'"""The local grader: public checks only."""\n'),
@@ -187,13 +287,13 @@ def student_files(assignment: Assignment) -> Files:
         "local_grader/public/assignment.json": Entry(spec_json),
         "local_grader/public/checks.py": Entry(checks_source),
         "local_grader/public/recorded.json": Entry(recorded),
-    }
+    })
     if assignment.harness is not None:  # course code the drivers run in the sandbox
         files["local_grader/public/harness.py"] = Entry(assignment.harness.read_bytes())
     for name, fixture in sorted(assignment.data.items()):  # the embedded file, as recorded
         files[f"local_grader/public/data/{name}.npz"] = Entry(fixture.file.read_bytes())
     files.update(archive.read_tree(ROOT / "grader", under="local_grader/grader", skip=STAFF_ONLY))
-    leaks = public.find_leaks({k: v.data for k, v in files.items()}, solution_lines(reference),
+    leaks = public.find_leaks({k: v.data for k, v in files.items()}, lines,
                               public.hidden_names(assignment))
     secret = course_secret(assignment.folder)
     if secret:  # the server's examples must stay unpredictable
@@ -204,6 +304,21 @@ def student_files(assignment: Assignment) -> Files:
     return files
 
 
+def _entry_rows(assignment: Assignment, starters: dict[str, str]) -> str:
+    """The README's rows for a package handin's entries: which files hold code to write."""
+    rows = []
+    for entry in assignment.student_files:
+        todo = [p for p, text in sorted(starters.items())
+                if _handed_in(p, (entry,)) and local.STUB_MARK in text]
+        if entry.endswith("/"):
+            where = ", ".join(f"`{p[len(entry):]}`" for p in todo)
+            what = f"a package you complete (code to write in {where})" if todo else "a package (given)"
+        else:
+            what = "code you complete" if todo else "given code"
+        rows.append(f"| `{entry}` | {what}; you hand it in |")
+    return "\n".join(rows)
+
+
 def _inside(path: Path, folder: Path) -> str | None:
     """`path` relative to `folder` (POSIX), or None when it lies elsewhere."""
     try:
@@ -212,19 +327,36 @@ def _inside(path: Path, folder: Path) -> str | None:
         return None
 
 
+def package_tree(folder: Path, *, under: str) -> Files:
+    """The files of a package's folder, as `under/relative/path`: no caches, no hidden
+    files or folders (names starting with a dot), no links."""
+    files: Files = {}
+    for path in sorted(folder.rglob("*")):
+        parts = path.relative_to(folder).parts
+        if path.is_symlink() or not path.is_file() or path.suffix in (".pyc", ".pyo") \
+                or any(p == "__pycache__" or p.startswith(".") for p in parts):
+            continue
+        files[f"{under}/{'/'.join(parts)}"] = Entry(path.read_bytes())
+    return files
+
+
 def server_files(assignment: Assignment) -> Files:
     """The engine, the reference, all checks, the harness and the data fixtures, laid out
-    as in this repository (assignments/NAME/..., reference/NAME.py)."""
+    as in this repository (assignments/NAME/..., reference/NAME.py or, for a package
+    handin, reference/NAME/ with the student's layout)."""
     files = archive.read_tree(ROOT / "grader", under="grader")
     folder = f"assignments/{assignment.name}"
     placed = _inside(assignment.reference, assignment.folder)
-    if placed is not None:  # a self-contained assignment keeps its reference in its folder
-        files[f"{folder}/{placed}"] = Entry(assignment.reference.read_bytes())
-    else:
+    # a self-contained assignment keeps its reference in its folder; the others in reference/
+    where = f"{folder}/{placed}" if placed is not None else f"reference/{assignment.reference.name}"
+    if placed is None:
         init = ROOT / "reference" / "__init__.py"
         if init.is_file():
             files["reference/__init__.py"] = Entry(init.read_bytes())
-        files[f"reference/{assignment.reference.name}"] = Entry(assignment.reference.read_bytes())
+    if assignment.package:  # the reference's folder, mirroring the student's layout
+        files.update(package_tree(assignment.reference, under=where))
+    else:
+        files[where] = Entry(assignment.reference.read_bytes())
     files[f"{folder}/assignment.yaml"] = Entry((assignment.folder / "assignment.yaml").read_bytes())
     checks = assignment.checks_module
     files[f"{folder}/{checks.name}"] = Entry(checks.read_bytes())
@@ -283,9 +415,6 @@ def build_all(assignment: str | Path | Assignment, out_dir: str | Path) -> dict[
     """
     if not isinstance(assignment, Assignment):
         assignment = spec_module.load(assignment)
-    if getattr(assignment, "package", False):
-        raise BuildError(f"{assignment.name} is a package handin (student_files): the handout "
-                         "builder makes handouts of single-file assignments only, for now")
     student = student_files(assignment)
     autolab = autolab_files(assignment)
     gradescope = gradescope_files(assignment)

@@ -8,6 +8,13 @@ hidden checks and the recorded reference answers live in local_grader/public/.
 Which file is the student's work: the one named on the command line, else
 the student file (e.g. softmax_lab.py) if it differs from the starter, else the notebook if its code
 differs from the handed-out notebook, else the (untouched) starter.
+
+A package handin (facts' student_files, e.g. mytorch/ and hw1/) has no notebook:
+grade.sh grades the entries where they sit, beside local_grader/ in the handout
+folder (a copy of exactly what make_handin.sh packs: every file of the folders
+but __pycache__/, hidden files and links), or the folder or handin .tar named
+on the command line; make_handin.sh packs them into handin.tar, and refuses
+when one is missing.
 """
 
 from __future__ import annotations
@@ -16,12 +23,16 @@ import argparse
 import hashlib
 import io
 import json
+import os
 import sys
 import tarfile
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 PUBLIC = HERE.parent / "public"
+# a package handin: the empty package that stands in for the reference's (handout.build.stand_in)
+STAND_IN = HERE.parent / "stand_in"
 STUB_MARK = ': your code here")'
 HANDIN = "handin.tar"
 
@@ -69,11 +80,14 @@ def load_public(folder: Path = PUBLIC):
     drivers = {name: Driver(name, tuple(d["params"]), tuple(d["uses"]))
                for name, d in data.get("drivers", {}).items()}
     fixtures = {name: DataFixture(name, folder / "data" / f"{name}.npz") for name in data.get("data", [])}
+    package = bool(data.get("student_files"))
     assignment = Assignment(
         name=data["name"], title=data["title"], folder=folder, library=data["library"],
         student_file=data["student_file"], module=data["module"],
-        # runner.grade imports a reference; each public check swaps in the recording
-        reference=HERE / "replay.py", checks_module=folder / "checks.py",
+        student_files=tuple(data.get("student_files", ())), homes=dict(data.get("homes", {})),
+        # runner.grade imports a reference (a package's: its stand-in); each public check
+        # swaps in the recording
+        reference=STAND_IN if package else HERE / "replay.py", checks_module=folder / "checks.py",
         total_points=data["total_points"],
         functions={f: tuple(p) for f, p in data["functions"].items()}, questions=questions,
         limits=Limits(**limits), max_examples=data["max_examples"],
@@ -111,15 +125,141 @@ def stubs_left(path: Path) -> int:
         return 0
 
 
+# -- package handins --------------------------------------------------------------------
+
+def _skipped(name: str) -> bool:
+    return name == "__pycache__" or name.startswith(".") or name.endswith((".pyc", ".pyo"))
+
+
+def collect(folder: Path, entries: list[str]) -> tuple[dict[str, Path], list[str], list[str]]:
+    """What a package handin holds of `folder`: its files by path in the handin (each
+    folder entry's files, recursively, without caches, hidden files or links), the
+    entries missing, and the links left out."""
+    files: dict[str, Path] = {}
+    missing: list[str] = []
+    links: list[str] = []
+    for entry in entries:
+        path = folder / entry.rstrip("/")
+        if path.is_symlink() or not (path.is_dir() if entry.endswith("/") else path.is_file()):
+            missing.append(entry)
+            continue
+        if not entry.endswith("/"):
+            files[entry] = path
+            continue
+        for current, dirs, names in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if not _skipped(d))
+            for name in sorted(names):
+                source = Path(current) / name
+                relative = source.relative_to(folder).as_posix()
+                if _skipped(name):
+                    continue
+                if source.is_symlink() or not source.is_file():
+                    links.append(relative)
+                    continue
+                files[relative] = source
+    return files, missing, links
+
+
+def _missing(folder: Path, missing: list[str], entries: list[str], script: str) -> str:
+    return (f"error: {folder} has no {', '.join(missing)}: ./{script} works on "
+            f"{', '.join(entries)}, side by side in that folder")
+
+
+def _package_target(args: argparse.Namespace, facts: dict, scratch: Path) -> Path | None:
+    """What to grade: the folder or handin .tar named, else a copy of the entries in the
+    handout folder (what make_handin.sh packs); None, having said why, when one is missing."""
+    if args.file:
+        path = Path(args.file)
+        return path if path.is_absolute() else Path(args.cwd) / path
+    folder, entries = Path(args.folder), facts["student_files"]
+    files, missing, links = collect(folder, entries)
+    if missing:
+        print(_missing(folder, missing, entries, "grade.sh"), file=sys.stderr)
+        return None
+    for link in links:
+        print(f"Note: {link} is a link; it is left out (make_handin.sh leaves it out too)")
+    target = scratch / folder.name
+    for relative, source in files.items():
+        (target / relative).parent.mkdir(parents=True, exist_ok=True)
+        (target / relative).write_bytes(source.read_bytes())
+    return target
+
+
+def _tar(files: dict[str, Path]) -> bytes:
+    """A ustar archive of `files` (by path in it) with their folders, fixed times and modes."""
+    def info(name: str, size: int = 0, folder: bool = False) -> tarfile.TarInfo:
+        item = tarfile.TarInfo(name)
+        item.type = tarfile.DIRTYPE if folder else tarfile.REGTYPE
+        item.size, item.mode, item.mtime = size, 0o755 if folder else 0o644, 315532800
+        return item
+
+    folders = sorted({str(p) for name in files for p in Path(name).parents if str(p) != "."})
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for name in folders:
+            tar.addfile(info(name, folder=True))
+        for name in sorted(files):
+            data = files[name].read_bytes()
+            tar.addfile(info(name, len(data)), io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def handin_package(args: argparse.Namespace, facts: dict) -> int:
+    """Write handin.tar with the package handin's entries, from the handout folder or
+    the folder named."""
+    entries = facts["student_files"]
+    out = Path(args.folder)
+    source = out
+    if args.file:
+        source = Path(args.file) if Path(args.file).is_absolute() else Path(args.cwd) / args.file
+        if not source.is_dir():
+            print(f"error: {source} is not a folder holding {', '.join(entries)}", file=sys.stderr)
+            return 2
+    files, missing, links = collect(source, entries)
+    if missing:
+        print(_missing(source, missing, entries, "make_handin.sh") + "; no handin.tar written",
+              file=sys.stderr)
+        return 2
+    for link in links:
+        print(f"Note: {link} is a link; it is left out")
+    (out / HANDIN).write_bytes(_tar(files))
+    counts = [f"{e} ({sum(1 for n in files if n.startswith(e))} files)" if e.endswith("/") else e
+              for e in entries]
+    print(f"Wrote {out / HANDIN} holding {', '.join(counts)} (from {source}).")
+    left = sum(stubs_left(path) for name, path in files.items() if name.endswith(".py"))
+    if left:
+        print(f"Warning: {left} function(s) still raise NotImplementedError.")
+    print(f"Autolab: submit {HANDIN}. Gradescope: upload {HANDIN}.")
+    return 0
+
+
+# -- commands ----------------------------------------------------------------------------
+
 def grade(args: argparse.Namespace) -> int:
+    assignment, facts = load_public()
+    if assignment.package:
+        with tempfile.TemporaryDirectory(prefix="gradecheck-local-") as scratch:
+            target = _package_target(args, facts, Path(scratch))
+            if target is None:
+                return 2
+            if args.file:
+                return _grade(assignment, target, target.name)
+            # the copy is graded; the report names the folder it copied
+            return _grade(assignment, target, ", ".join(facts["student_files"]),
+                          where=str(Path(args.folder)))
+    target, notes = choose(Path(args.folder), args.file, Path(args.cwd), facts)
+    for note in notes:
+        print(f"Note: {note}")
+    return _grade(assignment, target, target.name)
+
+
+def _grade(assignment, target: Path, shown: str, where: str | None = None) -> int:
+    """Grade `target` with the public checks and print the table (naming `where` as the
+    submission, when given); 2 if the grader cannot."""
     from grader.errors import GraderError
     from grader.reporters import table
     from grader.runner import grade as run_grader
 
-    assignment, facts = load_public()
-    target, notes = choose(Path(args.folder), args.file, Path(args.cwd), facts)
-    for note in notes:
-        print(f"Note: {note}")
     try:
         # the public checks replay their own recording: no example bank
         # the public examples the recording holds, whatever secret the environment sets
@@ -129,7 +269,9 @@ def grade(args: argparse.Namespace) -> int:
     except GraderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"Public checks of {assignment.name} on {target.name}. The grader that scores your "
+    if where is not None:
+        report.submission = where
+    print(f"Public checks of {assignment.name} on {shown}. The grader that scores your "
           "handin also runs hidden checks, so your final score may be lower.\n")
     print(table.render(report), end="")
     return 0
@@ -137,6 +279,8 @@ def grade(args: argparse.Namespace) -> int:
 
 def handin(args: argparse.Namespace) -> int:
     _, facts = load_public()
+    if facts.get("student_files"):
+        return handin_package(args, facts)
     folder = Path(args.folder)
     target, notes = choose(folder, args.file, Path(args.cwd), facts, script_name="make_handin.sh")
     for note in notes:
@@ -167,7 +311,8 @@ def main(argv: list[str] | None = None) -> int:
                            ("handin", f"write {HANDIN} with the file to hand in")):
         command = sub.add_parser(name, help=helptext)
         command.add_argument("file", nargs="?",
-                             help="the .py or .ipynb file (default: the one you edited)")
+                             help="the .py or .ipynb file (default: the one you edited); for a "
+                                  "package handin, a folder holding it (or, to grade, a handin .tar)")
         command.add_argument("--folder", required=True, help="the handout folder")
         command.add_argument("--cwd", default=".", help="where relative FILE paths start")
     args = parser.parse_args(argv)

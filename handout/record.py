@@ -1,7 +1,8 @@
 """Record what the visible checks need from the reference, as data.
 
 Each visible check runs once, exactly as the grader runs it, with the
-reference solution as the submission (in the sandbox). Two things are
+reference solution as the submission (in the sandbox; a package handin's
+reference folder is run as its handin would be). Two things are
 captured (see handout.replay for how the handout uses them):
 
 - the examples hypothesis drew for each ``ctx.for_all`` (a random.Random that
@@ -33,11 +34,13 @@ import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from grader import codec
 from grader.checks import Context, RegisteredCheck
 from grader.errors import GraderError
 from grader.loaded import load as load_assignment
 from grader.runner import run_check
 from grader.sandbox.client import Sandbox
+from grader.sandbox.kit import top_names
 from grader.spec import Assignment, DataFixture
 
 from . import replay
@@ -69,11 +72,11 @@ class RecordingReference:
         """Note that the call `name(*args, **kwargs)` answered `result`; return `result`."""
         key = replay.digest(name, args, kwargs)
         try:
-            answer = replay.encode(result)
-        except TypeError as exc:
+            answer = codec.encode(result)
+        except codec.Unencodable as exc:
             shown = name[len(replay.EXPECTED):] if name.startswith(replay.EXPECTED) else name
             raise BuildError(f"a visible check asks the reference for {shown}(), whose answer the "
-                             f"handout cannot record ({exc}): checks may ask the reference "
+                             f"handout cannot record (it holds {exc}): checks may ask the reference "
                              "for arrays, numbers, strings and tuples or lists of them") from None
         self._record["answers"].setdefault(key, answer)
         self._record["calls"].append([name, key, replay.fingerprint(args, kwargs)])
@@ -130,7 +133,7 @@ def _seeded(value: Any, seed: int) -> Any:
 def _encode_example(value: Any, seed: int) -> Any:
     if isinstance(value, random.Random):
         return {"t": "random", "seed": seed}
-    return replay.encode(value)
+    return codec.encode(value)
 
 
 def _recording(name: str, function: Callable, record: dict) -> Callable:
@@ -178,10 +181,15 @@ def record_visible_checks(assignment: Assignment) -> dict:
     assignment = embedded(assignment)
     checks: dict[str, dict] = {}
     with _single_threaded(assignment.library):
-        # the course's own reference: any isolation will do
+        # the course's own reference: any isolation will do; a package's reference is its
+        # folder, in the student's layout, run as grader.runner runs a package handin
+        package = assignment.package
         sandbox = Sandbox(assignment.reference, module=assignment.module,
                           library=assignment.library, limits=assignment.limits, minimum="none",
-                          harness=assignment.harness, data=assignment.data_files())
+                          files=assignment.reference if package else None,
+                          harness=assignment.harness, data=assignment.data_files(),
+                          homes=assignment.homes if package else None,
+                          tops=top_names(assignment.student_files) if package else ())
         try:
             sandbox.start()  # the worker imports its library while the checks load
             loaded = load_assignment(assignment)  # as every grading command loads it

@@ -16,7 +16,6 @@ torch assignment's recording only, torch; nothing from handout/.
 
 from __future__ import annotations
 
-import base64
 import functools
 import hashlib
 import json
@@ -28,8 +27,8 @@ from typing import Any
 import numpy as np
 from hypothesis.errors import UnsatisfiedAssumption
 
+from grader import codec
 from grader.checks import RegisteredCheck, Registry
-from grader.sandbox.values import Opaque, ReturnedArray
 
 FORMAT = 1
 # How far a call's inputs may drift (relative, on sums) from the recorded ones
@@ -43,78 +42,23 @@ class ReplayMiss(Exception):
 
 
 # -- values <-> JSON -------------------------------------------------------------
-
-def _torch():
-    import torch
-
-    return torch
-
+# The engine's codec (grader.codec, shared with the example banks) writes the recorded
+# values (handout.record) and reads them back; only the seeded Randoms that stand in for
+# hypothesis's ({"t": "random", "seed": N}) are the handout's own.
 
 def _is_tensor(value: Any) -> bool:
     return type(value).__module__.startswith("torch") and hasattr(value, "detach")
 
 
-def _encode_array(array: np.ndarray, lib: str) -> dict:
-    if array.dtype.kind not in "biufc":
-        raise TypeError(f"cannot record an array of dtype {array.dtype}")
-    array = np.ascontiguousarray(array)
-    little = array.astype(array.dtype.newbyteorder("<"), copy=False)
-    return {"t": "array", "lib": lib, "dtype": array.dtype.name, "shape": list(array.shape),
-            "data": base64.b64encode(little.tobytes()).decode("ascii")}
-
-
-def _decode_array(obj: dict) -> np.ndarray:
-    dtype = np.dtype(obj["dtype"])
-    raw = base64.b64decode(obj["data"])
-    return np.frombuffer(raw, dtype=dtype.newbyteorder("<")).astype(dtype).reshape(obj["shape"])
-
-
-def encode(value: Any) -> Any:
-    """A JSON-safe, exact description of an array, tensor, tuple, list or number (or of
-    what the sandbox decoded from a worker: an array remembering its library, an opaque value)."""
-    if _is_tensor(value):
-        return _encode_array(value.detach().cpu().numpy(), "torch")
-    if isinstance(value, ReturnedArray):
-        return {**_encode_array(np.asarray(value).view(np.ndarray), value.lib), "returned": True}
-    if isinstance(value, Opaque):
-        return {"t": "opaque", "type": value.type, "repr": value.repr}
-    if isinstance(value, np.ndarray):
-        return _encode_array(value, "numpy")
-    if isinstance(value, np.generic):
-        return {"t": "scalar", "dtype": str(value.dtype), "value": encode(value.item())}
-    if isinstance(value, (tuple, list)):
-        return {"t": type(value).__name__, "items": [encode(v) for v in value]}
-    if isinstance(value, float) and not np.isfinite(value):
-        return {"t": "float", "repr": repr(value)}
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    raise TypeError(f"cannot record a value of type {type(value).__name__}")
-
-
 def decode(obj: Any) -> Any:
-    """The value `encode` described (tensors come back as torch tensors)."""
-    if not isinstance(obj, dict):
-        return obj
-    tag = obj["t"]
-    if tag == "array":
-        array = _decode_array(obj).copy()
-        if obj.get("returned"):  # as the sandbox hands it to the judge: numpy, whatever the library
-            returned = array.view(ReturnedArray)
-            returned.lib = "torch" if obj.get("lib") == "torch" else "numpy"
-            return returned
-        return _torch().from_numpy(array) if obj.get("lib") == "torch" else array
-    if tag == "opaque":
-        return Opaque(obj["type"], obj["repr"])
-    if tag in ("tuple", "list"):
-        items = [decode(v) for v in obj["items"]]
-        return tuple(items) if tag == "tuple" else items
-    if tag == "scalar":
-        return np.dtype(obj["dtype"]).type(decode(obj["value"]))
-    if tag == "float":
-        return float(obj["repr"])
-    if tag == "random":
-        return random.Random(obj["seed"])
-    raise ValueError(f"unknown recorded value tag {tag!r}")
+    """A recorded value: what grader.codec.encode described (tensors back as torch
+    tensors), or the seeded random.Random recorded in place of hypothesis's."""
+    if isinstance(obj, dict) and obj.get("t") == "random":
+        seed = obj.get("seed")
+        if not isinstance(seed, int) or isinstance(seed, bool):
+            raise ValueError(f"a recorded random.Random without an integer seed: {seed!r}")
+        return random.Random(seed)
+    return codec.decode(obj, tensors=True)
 
 
 # -- call keys ----------------------------------------------------------------------

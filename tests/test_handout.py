@@ -329,19 +329,38 @@ def test_starter_stubs_name_methods_by_their_class():
 
 
 def test_replay_keeps_what_the_sandbox_decoded():
-    """ctx.expected answers as a worker's reply: arrays remember their library."""
-    import numpy as np
+    """ctx.expected answers as a worker's reply: arrays remember their library. The
+    recording is written with the engine's codec (grader.codec) and read back with it."""
+    import random
 
+    import numpy as np
+    import torch
+
+    from grader.codec import encode
     from grader.sandbox.values import Opaque, ReturnedArray
-    from handout.replay import decode, encode
+    from handout.replay import decode
 
     array = np.arange(6, dtype=np.float32).reshape(2, 3).view(ReturnedArray)
     array.lib = "torch"
-    value = (array, Opaque("Widget", "<Widget>"), [1.5, float("nan")])
+    value = (array, Opaque("Widget", "<Widget>"), [1.5, float("nan")], torch.ones(2), np.float32(2))
     again = decode(json.loads(json.dumps(encode(value))))
     assert isinstance(again[0], ReturnedArray) and again[0].lib == "torch"
     assert again[0].dtype == np.float32 and np.array_equal(again[0], array)
     assert again[1] == Opaque("Widget", "<Widget>") and np.isnan(again[2][1])
+    assert isinstance(again[3], torch.Tensor) and torch.equal(again[3], torch.ones(2))  # as recorded
+    assert again[4] == 2 and again[4].dtype == np.float32
+    # the handout's own tag: a seeded Random in place of hypothesis's
+    assert decode({"t": "random", "seed": 3}).random() == random.Random(3).random()
+    with pytest.raises(ValueError):
+        decode({"t": "random", "seed": "3"})
+
+
+def test_the_local_grader_ships_the_engine_codec(built):
+    """replay.py reads recorded.json with grader.codec: the handout must carry it."""
+    engine = built["handout"] / "local_grader" / "grader"
+    assert (engine / "codec.py").read_bytes() == (ROOT / "grader" / "codec.py").read_bytes()
+    replay = (built["handout"] / "local_grader" / "gradecheck_local" / "replay.py").read_text()
+    assert "from grader import codec" in replay and "b64decode" not in replay
 
 
 def test_leak_guard_refuses_a_solution_line_in_the_harness(tmp_path, monkeypatch):
@@ -357,3 +376,44 @@ def test_leak_guard_refuses_a_solution_line_in_the_harness(tmp_path, monkeypatch
     with pytest.raises(BuildError, match=r"harness\.py: solution line 'return X\.mean\(axis=0\)'"):
         build_all(copy, tmp_path / "out")
     assert not (tmp_path / "out" / "toy_numpy").exists()
+
+
+def test_the_leak_guard_looks_for_telling_solution_lines_only():
+    """Lines that tell nothing (else:, return out, a bare method call) or that the starter
+    ships anyway (outside the solution regions) may appear anywhere."""
+    from handout.public import telling_lines
+
+    reference = ("def given(ctx):\n    a, b = ctx.saved\n    return a\n\n\n"
+                 "def solved(ctx, model, optimizer):\n    # BEGIN SOLUTION\n    a, b = ctx.saved\n"
+                 "    if a > b:\n        out = a * b + 1\n    else:\n        return\n"
+                 "    optimizer.step()\n    return out\n    # END SOLUTION\n")
+    assert telling_lines([reference]) == ["if a > b:", "out = a * b + 1"]
+
+
+def test_public_checks_keep_what_a_module_level_loop_registers(tmp_path):
+    """Checks registered by a loop at the top level (names computed when it runs) ship with
+    the constants the loop reads; with a hidden check among them the build refuses."""
+    from types import SimpleNamespace
+
+    from handout.public import public_checks_source
+    from handout.record import BuildError
+
+    module = tmp_path / "checks.py"
+    module.write_text(
+        '"""Docs."""\nfrom grader.checks import Registry\n\nregistry = Registry()\ncheck = registry.check\n'
+        'NAMES = {"a": 1, "b": 2}\n\n\ndef _register(name):\n'
+        '    @check(f"{name}_works", calls=[name])\n    def run(ctx):\n        ctx.call(name, NAMES[name])\n\n\n'
+        'for _name in NAMES:\n    _register(_name)\n')
+
+    def assignment(hidden: bool):
+        checks = [SimpleNamespace(name="a_works", visibility="visible"),
+                  SimpleNamespace(name="b_works", visibility="hidden" if hidden else "visible")]
+        return SimpleNamespace(name="loop", checks_module=module,
+                               questions=[SimpleNamespace(checks=checks)])
+
+    source = public_checks_source(assignment(False), {"a_works": None, "b_works": None})
+    namespace: dict = {}
+    exec(compile(source.split("# The reference is not in the handout")[0], "checks", "exec"), namespace)
+    assert sorted(namespace["registry"].checks) == ["a_works", "b_works"]
+    with pytest.raises(BuildError, match=r"names computed when it runs.*b_works"):
+        public_checks_source(assignment(True), {"a_works": None, "b_works": None})

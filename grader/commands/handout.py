@@ -37,13 +37,19 @@ def build(assignment: str | Path | Assignment, out: Path) -> dict[str, Path]:
 
 def run(args: argparse.Namespace) -> int:
     """Build, then list what was built; on failure say why and exit non-zero."""
+    from ..spec import load
+
     started = time.monotonic()
     try:
-        built = build(args.assignment, Path(args.out))
+        assignment = load(args.assignment)
+        built = build(assignment, Path(args.out))
     except GraderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_GRADER_FAILED
     print(f"Built in {time.monotonic() - started:.1f} s:")
     for key, path in built.items():
         print(f"  {key:<20} {path}")
+    if assignment.package:
+        print(f"No notebook: {assignment.name} is a package handin; students work in and hand in "
+              f"{', '.join(assignment.student_files)} (see the handout's README.md).")
     return EXIT_OK

@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Check your work with the public checks and print a table of scores.
-#   ./grade.sh         grades the file you edited (@@STUDENT_FILE@@ or @@NOTEBOOK@@)
-#   ./grade.sh FILE    grades FILE
+@@GRADE_USAGE@@
 # Set GRADECHECK_PYTHON to choose the Python that has @@LIBRARY@@ (default: python3).
 set -u
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

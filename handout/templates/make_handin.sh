@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
-# Write handin.tar with the file you hand in (@@STUDENT_FILE@@, or @@NOTEBOOK@@ if
-# that is what you edited; name a file to choose: ./make_handin.sh @@NOTEBOOK@@).
+@@HANDIN_USAGE@@
 set -u
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 PYTHON="${GRADECHECK_PYTHON:-python3}"
