@@ -1,0 +1,3 @@
+#!/bin/sh
+# Make the handin the course expects.
+tar -cvf handin.tar autograder hw1 mytorch
