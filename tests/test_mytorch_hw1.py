@@ -211,3 +211,48 @@ def test_mnist_reports_the_accuracies_and_runs_on_staff_data(tmp_path, monkeypat
     monkeypatch.setenv("GRADECHECK_MNIST_NPZ", str(staff))
     report = grade_json(handin, ASSIGNMENT)
     assert scores(report)["mnist"] == (10.0, 10.0)
+
+
+def test_the_handout_and_bundles_play_their_parts(tmp_path):
+    """The student's starter scores 0 and the solution 100 with grade.sh; make_handin.sh packs
+    mytorch/ and hw1/; Autolab's make and Gradescope's run_autograder grade that handin.tar to
+    full marks, as the platforms run the bundles."""
+    import shutil
+
+    from conftest import no_torch_environment
+    from test_numpy_only import run, totals
+    from test_platforms import check_results, gradescope_root, run_autograder
+
+    env = no_torch_environment(tmp_path)  # a numpy assignment: nothing may need torch
+    out = tmp_path / "build"
+    done = run(env, [sys.executable, "-m", "grader", "handout", ASSIGNMENT, "--out", str(out)])
+    assert done.returncode == 0, done.stderr[-3000:]
+    built = out / ASSIGNMENT
+    with tarfile.open(built / "handout.tar") as archive:
+        archive.extractall(tmp_path, **({"filter": "tar"} if hasattr(tarfile, "data_filter") else {}))
+    lab = tmp_path / ASSIGNMENT
+    starter = run(env, ["./grade.sh"], cwd=lab)
+    assert totals(starter.stdout)[0] == 0.0, starter.stdout[-2000:] + starter.stderr[-2000:]
+    for entry in ("mytorch", "hw1"):
+        shutil.rmtree(lab / entry)
+        shutil.copytree(REFERENCE / entry, lab / entry, ignore=shutil.ignore_patterns("__pycache__"))
+    solved(lab)
+    graded = run(env, ["./grade.sh"], cwd=lab)
+    assert totals(graded.stdout) == (100.0, 100.0), graded.stdout[-2000:] + graded.stderr[-2000:]
+    assert run(env, ["./make_handin.sh"], cwd=lab).returncode == 0
+
+    job = tmp_path / "autolab"
+    job.mkdir()
+    shutil.copy(built / "autolab" / "autograde.tar", job / "autograde.tar")
+    shutil.copy(built / "autolab" / "autograde-Makefile", job / "Makefile")
+    shutil.copy(lab / "handin.tar", job / "handin.tar")
+    made = run({k: v for k, v in env.items() if k != "GRADECHECK_SECRET"}, ["make"], cwd=job)
+    assert json.loads(made.stdout.rstrip("\n").splitlines()[-1])["scores"] == POINTS
+
+    root = gradescope_root({"autograder_zip": built / "gradescope" / "autograder.zip"}, tmp_path / "gs")
+    shutil.copy(lab / "handin.tar", root / "submission" / "handin.tar")
+    results = run_autograder(root, PYTHONPATH=env["PYTHONPATH"])
+    check_results(results)
+    assert results["score"] == pytest.approx(100.0)
+    figure = root / "results" / "results-validation_accuracy.png"
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # the plot the course asks for
