@@ -185,7 +185,7 @@ def test_messages_say_which_tensor_is_wrong_and_where(reports):
     loop = messages(reports["validate_last_batch"])["mnist_train_loop"]
     assert "the model's validation accuracy is" in loop
     syntax = messages(reports["mnist_syntax_error"])["mnist_accuracy"]
-    assert "SyntaxError: '(' was never closed (line 52" in syntax
+    assert "SyntaxError: '(' was never closed (hw1/mnist.py, line 52" in syntax
 
 
 def test_mnist_reports_the_accuracies_and_runs_on_staff_data(tmp_path, monkeypatch):

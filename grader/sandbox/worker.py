@@ -55,7 +55,10 @@ def _describe_error(exc: BaseException, student_file: str) -> dict:
     where = "".join(traceback.format_list(frames[-3:])).replace(student_file, shown)
     message = str(exc)
     if isinstance(exc, SyntaxError):
-        message = f"{exc.msg} (line {exc.lineno}: {str(exc.text or '').strip()})"
+        place = ""  # in a package, which of its files
+        if package and str(exc.filename or "").startswith(student_file):
+            place = f"{str(exc.filename)[len(student_file):]}, "
+        message = f"{exc.msg} ({place}line {exc.lineno}: {str(exc.text or '').strip()})"
     return {"type": type(exc).__name__, "message": message[:2000], "where": where[-2000:]}
 
 
@@ -137,7 +140,9 @@ class Worker:
                 try:
                     value = getattr(importlib.import_module(str(home)), str(name))
                 except BaseException as exc:  # a missing module or name, or one that raises
-                    unresolved[str(name)] = f"{home}.{name} could not be found: {type(exc).__name__}: {exc}"[:500]
+                    described = _describe_error(exc, self.student_file)
+                    unresolved[str(name)] = (f"{home}.{name} could not be found: "
+                                             f"{described['type']}: {described['message']}")[:500]
                     continue
                 if callable(value):
                     self.resolved[str(name)] = value
