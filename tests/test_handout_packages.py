@@ -23,6 +23,7 @@ from grader import mutants, spec
 from grader.starter import solution_lines
 
 from conftest import ROOT, grade_json, scores
+from test_handout import LOCAL_VERDICTS  # the local grader's verdicts, check by check
 
 TOY = ROOT / "tests" / "assignments" / "toy_package"
 NAME = "toy_package"
@@ -177,18 +178,6 @@ def test_the_starter_package_imports_and_scores_zero(lab):
     assert f"{NAME}: {lab}" in done.stdout  # the report names the student's folder, not a copy
 
 
-LOCAL_VERDICTS = """
-import json, sys
-from pathlib import Path
-from gradecheck_local.local import load_public
-from grader.runner import grade
-assignment, _facts = load_public()
-verdicts = {}
-for path in sys.argv[1:]:
-    report = grade(assignment, Path(path), visibility="public", use_bank=False, secret="", minimum="none")
-    verdicts[path] = {c.name: c.passed for q in report.questions for c in q.checks}
-print(json.dumps(verdicts))
-"""
 
 
 def test_the_solution_scores_full_marks_locally_as_on_the_server(built, lab, tmp_path):

@@ -49,9 +49,14 @@ class StudentNamespace:
 
 def _submodule(package: Any, name: str) -> Any:
     """Import `package.name` (student code runs); StudentNameMissing if there is none."""
-    full = f"{getattr(package, '__name__', '?')}.{name}"
     if not hasattr(package, "__path__"):
         raise StudentNameMissing(name)
+    return _student_module(f"{getattr(package, '__name__', '?')}.{name}")
+
+
+def _student_module(full: str) -> Any:
+    """Import the student's module `full`; StudentNameMissing if it does not exist (an
+    import error inside it is the student's, and propagates)."""
     try:
         return importlib.import_module(full)
     except ModuleNotFoundError as exc:
@@ -70,12 +75,7 @@ class PackageRoot:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_") or name not in self._tops:
             raise AttributeError(name)
-        try:
-            return importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                raise StudentNameMissing(name) from None
-            raise
+        return _student_module(name)
 
 
 def top_names(student_files: list[str] | tuple[str, ...]) -> list[str]:
