@@ -114,6 +114,8 @@ class Assignment:
     student_files: tuple[str, ...] = ()
     # for a package handin: student function name -> the module that defines it
     homes: dict[str, str] = field(default_factory=dict)
+    # parts of the handout's local grade (./grade.sh 1, ./grade.sh m): name -> questions
+    parts: dict[str, tuple[str, ...]] = field(default_factory=dict)
     harness: Path | None = None  # course code imported in the worker after the student's
     drivers: dict[str, Driver] = field(default_factory=dict)
     data: dict[str, DataFixture] = field(default_factory=dict)
@@ -218,7 +220,7 @@ def load(assignment: str | Path) -> Assignment:
     top = _Reader(file, data, "")
     top.unknown({"name", "title", "library", "student_file", "student_files", "module", "reference", "checks",
                  "total_points", "functions", "questions", "limits", "hypothesis", "notebook",
-                 "isolation", "dtype", "platforms", "extra", "harness", "drivers", "data"})
+                 "isolation", "dtype", "platforms", "extra", "harness", "drivers", "data", "parts"})
     name = top.get("name", str)
     if name != folder.name:
         top.fail("name", f"is {name!r} but the folder is {folder.name!r}")
@@ -258,6 +260,7 @@ def load(assignment: str | Path) -> Assignment:
     harness, drivers = _harness(file, top, folder, functions)
     data = _data(file, top, folder)
     questions = _questions(file, top, functions)
+    parts = _parts(file, top, questions)
     total = top.get("total_points", (int, float))
     summed = sum(q.points for q in questions)
     if abs(summed - total) > 1e-9:
@@ -283,7 +286,7 @@ def load(assignment: str | Path) -> Assignment:
     return Assignment(
         name=name, title=top.get("title", str, name), folder=folder, library=library,
         student_file=student_file, student_files=student_files, module=module, reference=reference,
-        homes=_homes(file, top, module) if not student_file else {},
+        homes=_homes(file, top, module) if not student_file else {}, parts=parts,
         checks_module=checks_module, total_points=total, functions=functions,
         questions=questions, limits=limits, max_examples=max_examples, notebook_mode=mode,
         isolation=isolation, judged_dtype=judged, platform_limits=platform_limits,
@@ -310,6 +313,21 @@ def _student_files(top: _Reader) -> tuple[str, ...]:
         top.fail("student_files", "must name at least one package folder (ending in /); "
                                   "a one-file handin uses student_file")
     return tuple(entries)
+
+
+def _parts(file: str, top: _Reader, questions: tuple[Question, ...]) -> dict[str, tuple[str, ...]]:
+    """Named parts of the assignment a student may grade alone (`./grade.sh m`)."""
+    raw = top.get("parts", dict, {})
+    known = [q.name for q in questions]
+    parts = {}
+    for name, members in raw.items():
+        name = str(name)
+        if not re.match(r"^[A-Za-z0-9_]+$", name) or "/" in name or name.endswith((".py", ".tar", ".ipynb")):
+            top.fail(f"parts.{name}", "must be a short plain name (letters, digits, underscores)")
+        if not isinstance(members, list) or not members or any(m not in known for m in members):
+            top.fail(f"parts.{name}", f"must list questions of the spec (known: {', '.join(known)}), got {members!r}")
+        parts[name] = tuple(members)
+    return parts
 
 
 def _homes(file: str, top: _Reader, package: str) -> dict[str, str]:

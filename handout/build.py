@@ -113,6 +113,13 @@ def _names(entries: tuple[str, ...] | list[str]) -> str:
 
 def _handin_values(assignment: Assignment) -> dict[str, str]:
     """What the templates say of the files a student works in and hands in."""
+    values = _handin_values_of_files(assignment)
+    for name, members in assignment.parts.items():  # ./grade.sh PART
+        values["GRADE_USAGE"] += f"\n#   ./grade.sh {name:<7} grades {', '.join(members)} alone"
+    return values
+
+
+def _handin_values_of_files(assignment: Assignment) -> dict[str, str]:
     if assignment.package:
         entries = _names(assignment.student_files)
         plain = ", ".join(assignment.student_files)
@@ -273,6 +280,8 @@ def student_files(assignment: Assignment) -> Files:
                  values["NOTEBOOK"]: Entry(notebook.encode())}
         readme = render("README.md", values)
     package = "local_grader/" + public.LOCAL_PACKAGE
+    if assignment.parts:  # ./grade.sh PART grades those questions alone
+        facts["parts"] = {name: list(members) for name, members in assignment.parts.items()}
     spec_json = _json({**public.public_spec(assignment, checks), "handout": facts})
     checks_source = public.public_checks_source(assignment, checks).encode()
     recorded = _json(record_visible_checks(assignment), compact=True)

@@ -20,6 +20,7 @@ when one is missing.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import io
 import json
@@ -237,6 +238,14 @@ def handin_package(args: argparse.Namespace, facts: dict) -> int:
 
 def grade(args: argparse.Namespace) -> int:
     assignment, facts = load_public()
+    parts = facts.get("parts", {})
+    if args.file in parts and not (Path(args.cwd) / args.file).exists():
+        # ./grade.sh PART: only that part's questions, on the usual files
+        wanted = set(parts[args.file])
+        assignment = dataclasses.replace(
+            assignment, questions=tuple(q for q in assignment.questions if q.name in wanted))
+        print(f"Part {args.file}: {', '.join(parts[args.file])}.")
+        args.file = None
     if assignment.package:
         with tempfile.TemporaryDirectory(prefix="gradecheck-local-") as scratch:
             target = _package_target(args, facts, Path(scratch))
@@ -312,7 +321,8 @@ def main(argv: list[str] | None = None) -> int:
         command = sub.add_parser(name, help=helptext)
         command.add_argument("file", nargs="?",
                              help="the .py or .ipynb file (default: the one you edited); for a "
-                                  "package handin, a folder holding it (or, to grade, a handin .tar)")
+                                  "package handin, a folder holding it (or, to grade, a handin .tar); "
+                                  "to grade, also the name of a part of the assignment (see README.md)")
         command.add_argument("--folder", required=True, help="the handout folder")
         command.add_argument("--cwd", default=".", help="where relative FILE paths start")
     args = parser.parse_args(argv)

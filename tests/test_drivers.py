@@ -228,3 +228,12 @@ def test_drivers_run_on_the_reference_in_the_judge_so_their_checks_are_recorded(
     recorded = bank.checks
     assert recorded["accumulator_totals"] is not None and recorded["means_on_fixture"] is not None
     assert recorded["scale_matches_reference"]  # a for_all with call_many before it
+
+
+def test_a_part_of_the_handout_names_questions_of_the_spec(tmp_path):
+    folder = copy_toy(tmp_path, "questions:\n", "parts:\n  a: [scaling, nowhere]\n\nquestions:\n")
+    with pytest.raises(SpecError, match="parts.a: must list questions of the spec"):
+        spec_module.load(folder)
+    (folder / "assignment.yaml").write_text((folder / "assignment.yaml").read_text().replace(
+        "[scaling, nowhere]", "[scaling, means]"))
+    assert spec_module.load(folder).parts == {"a": ("scaling", "means")}

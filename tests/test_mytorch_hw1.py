@@ -239,6 +239,11 @@ def test_the_handout_and_bundles_play_their_parts(tmp_path):
     solved(lab)
     graded = run(env, ["./grade.sh"], cwd=lab)
     assert totals(graded.stdout) == (100.0, 100.0), graded.stdout[-2000:] + graded.stderr[-2000:]
+    # the parts students know: ./grade.sh 1 (the automatic part) and ./grade.sh m (MNIST)
+    automatic, mnist = run(env, ["./grade.sh", "1"], cwd=lab), run(env, ["./grade.sh", "m"], cwd=lab)
+    assert totals(automatic.stdout) == (90.0, 90.0) and "mnist" not in automatic.stdout.split("Part 1:")[1]
+    assert totals(mnist.stdout) == (10.0, 10.0) and "autograd" not in mnist.stdout
+    assert "./grade.sh m       grades mnist alone" in (lab / "grade.sh").read_text()
     assert run(env, ["./make_handin.sh"], cwd=lab).returncode == 0
 
     job = tmp_path / "autolab"
