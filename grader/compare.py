@@ -136,6 +136,22 @@ def diagnose(got: np.ndarray, expected: np.ndarray, rtol: float) -> str:
     return ""
 
 
+def _number(value: float, tiny: float) -> str:
+    """A value as a message shows it: 6 significant digits, and 0 for rounding noise."""
+    return "0" if np.isfinite(value) and abs(value) < tiny else f"{value:.6g}"
+
+
+def _relative_error_line(got: np.ndarray, expected: np.ndarray, rtol: float) -> str:
+    """The course's relative error, unless `got` is close to -expected: then its
+    denominator ||got + expected|| is near zero and the figure would mean nothing."""
+    total = float(np.linalg.norm(got)) + float(np.linalg.norm(expected))
+    if np.all(np.isfinite(got)) and total > 0 and float(np.linalg.norm(got + expected)) < 1e-3 * total:
+        return ("Relative error ||got - expected|| / ||got + expected||: not meaningful here, "
+                "since got is close to -expected (||got + expected|| is almost 0).")
+    return (f"Relative error ||got - expected|| / ||got + expected|| = "
+            f"{relative_error(got, expected):.3g} (tolerance {rtol:g}).")
+
+
 def assert_close(got: Any, expected: np.ndarray, *, what: str, inputs: str = "",
                  name: str = "result", rtol: float | None = None, scale: float | None = None,
                  input_dtypes: Sequence[Any] = (), scalar_ok: bool = False) -> None:
@@ -160,13 +176,14 @@ def assert_close(got: Any, expected: np.ndarray, *, what: str, inputs: str = "",
     if not bad.any():
         return
     lines = [f"{what} returned the wrong values" + (f" for {inputs}" if inputs else "") + "."]
-    rel = relative_error(array, expected)
-    lines.append(f"Relative error ||got - expected|| / ||got + expected|| = {rel:.3g} (tolerance {rtol:g}).")
+    lines.append(_relative_error_line(array, expected, rtol))
     order = np.argsort(-np.where(bad, np.nan_to_num(np.abs(array - expected), nan=np.inf), -1).reshape(-1))
     shown = [int(i) for i in order[:5] if bad.reshape(-1)[int(i)]]
+    # what rounding leaves of a zero (-1.1e-10 where the entries are about 1) reads as 0
+    tiny = 1e-7 * scale
     for flat in shown:
-        lines.append(f"  {name}{_index(flat, expected.shape)}: expected {expected.reshape(-1)[flat]:.6g}, "
-                     f"got {array.reshape(-1)[flat]:.6g}")
+        lines.append(f"  {name}{_index(flat, expected.shape)}: expected {_number(expected.reshape(-1)[flat], tiny)}, "
+                     f"got {_number(array.reshape(-1)[flat], tiny)}")
     if int(bad.sum()) > len(shown):
         lines.append(f"  ... {int(bad.sum()) - len(shown)} more entries differ")
     cause = diagnose(array, expected, rtol)

@@ -95,7 +95,7 @@ def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
                             and JOB_TIME_USED in result.message and not result.passed):
                         result.status = Status.NOT_RUN  # cut short by the job's clock, not by the code
                 results.append(result)
-            questions.append(score_question(question, results))
+            questions.append(score_question(question, say_once(results)))
         notes = list(prepared.notes)
         if import_failure is not None and import_failure.where:
             notes.append(f"Where the import failed:\n{import_failure.where.rstrip()}")
@@ -137,6 +137,23 @@ def run_check(check: CheckSpec, registered: RegisteredCheck, **context: object) 
 def _result(check: CheckSpec, status: Status, message: str) -> CheckResult:
     return CheckResult(check.name, check.question, status, message, check.visibility,
                        check.earns, check.deducts)
+
+
+def say_once(results: list[CheckResult]) -> list[CheckResult]:
+    """Within a question, a failure already explained by an earlier check (the same
+    message: a function that is missing, does not import, or crashed) is not repeated:
+    it points to the first one instead."""
+    first: dict[tuple[str, str], str] = {}
+    for result in results:
+        if result.passed or not result.message:
+            continue
+        # only to a check of the same visibility: a hidden check's name must not show
+        key = (result.message.split("\nHint: ")[0], result.visibility)
+        if key in first:
+            result.message = f"the same failure as {first[key]} above"
+        else:
+            first[key] = result.name
+    return results
 
 
 def manual_result(question: Question) -> QuestionResult:

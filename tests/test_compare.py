@@ -84,3 +84,17 @@ def test_sampled_check_flags_a_single_wrong_entry_when_sampled():
     wrong = g.copy()
     wrong[2, 3] *= 1.5
     assert any(p.error() > 1e-3 for p in sampled_check(f, x, wrong, rng=rng, coordinates=24))
+
+
+def test_rounding_noise_reads_as_zero_and_a_sign_flip_gets_no_meaningless_error():
+    expected = np.array([1.0, -1.0, -1.11022e-10, 0.5])
+    got = -expected
+    message = failure(got, expected, name="grad")
+    assert "1.11022e-10" not in message
+    noisy = failure(np.array([1.0, 2.5, 0.3]), np.array([1.0, 2.0, -1.11022e-10]), name="g")
+    assert "g[2]: expected 0, got 0.3" in noisy
+    assert "not meaningful here, since got is close to -expected" in message
+    assert "e+0" not in message  # no relative error of 1.34e+08
+    assert "Diagnosis: the sign is flipped." in message
+    other = failure(np.array([1.0, 2.0, 3.0]), np.array([1.0, 2.0, 3.5]), name="y")
+    assert "Relative error ||got - expected|| / ||got + expected|| = " in other

@@ -237,3 +237,17 @@ def test_a_part_of_the_handout_names_questions_of_the_spec(tmp_path):
     (folder / "assignment.yaml").write_text((folder / "assignment.yaml").read_text().replace(
         "[scaling, nowhere]", "[scaling, means]"))
     assert spec_module.load(folder).parts == {"a": ("scaling", "means")}
+
+
+def test_a_failure_already_explained_in_the_question_is_said_once():
+    from grader.outcome import Status
+    from grader.results import CheckResult
+    from grader.runner import say_once
+
+    missing = "calling f() failed: your module does not define f()"
+    results = [CheckResult("first", "q", Status.FAILED, missing, "visible", 1.0, 0.0),
+               CheckResult("second", "q", Status.FAILED, missing + "\nHint: read the shape", "visible", 1.0, 0.0),
+               CheckResult("secret", "q", Status.FAILED, missing, "hidden", 0.0, 0.1),
+               CheckResult("third", "q", Status.FAILED, "something else", "visible", 0.0, 0.1)]
+    messages = [r.message for r in say_once(results)]
+    assert messages == [missing, "the same failure as first above", missing, "something else"]

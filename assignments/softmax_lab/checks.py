@@ -120,11 +120,11 @@ def softmax_shift_invariant(ctx: Context) -> None:
     @ctx.for_all(column(CLASSES, 10.0), st.floats(-50, 50, width=32))
     def body(a, shift):
         shifted = (a + F32(shift)).astype(F32)
-        first = np.asarray(ctx.call("softmax", a), dtype=np.float64)
-        second = np.asarray(ctx.call("softmax", shifted), dtype=np.float64)
+        returned = ctx.call("softmax", a), ctx.call("softmax", shifted)  # described as returned
+        first, second = (np.asarray(r, dtype=np.float64) for r in returned)
         if first.shape != second.shape or relative_error(first, second) > 1e-3 or not np.isfinite(first).all():
             raise CheckFailed(f"softmax(a + c) should equal softmax(a): for c = {shift:g} and "
-                              f"a = {describe(a)} got {describe(second)} instead of {describe(first)}")
+                              f"a = {describe(a)} got {describe(returned[1])} instead of {describe(returned[0])}")
 
 
 STABILITY_CASES = [
@@ -428,8 +428,11 @@ def softmax_backward_chain_rule(ctx: Context) -> None:
         g = ref64(ctx.reference.loss_backward, label, y).astype(F32)
         got = ctx.call("softmax_backward", a, g)
         expected = y - np.eye(CLASSES)[:, [label]]
-        assert_close(got, expected, what="softmax_backward(a, loss_backward(label, softmax(a)))",
-                     inputs=f"label = {label}, a = {describe(a)}; it should equal softmax(a) - onehot(label)",
+        # gradOutput is the reference's loss_backward, not the student's: say so, and show it
+        assert_close(got, expected, what="softmax_backward(a, gradOutput)",
+                     inputs=(f"label = {label}, a = {describe(a)} and gradOutput = {describe(g)}, the "
+                             "reference's loss_backward(label, softmax(a)) (not yours); the result should "
+                             "equal softmax(a) - onehot(label)"),
                      name="grad", input_dtypes=[F32], scale=1.0)
 
 
