@@ -145,8 +145,8 @@ def say_once(results: list[CheckResult]) -> list[CheckResult]:
     it points to the first one instead."""
     first: dict[tuple[str, str], str] = {}
     for result in results:
-        if result.passed or not result.message:
-            continue
+        if result.passed or not result.message or result.status == Status.NOT_RUN:
+            continue  # a check the job had no time for says so itself
         # only to a check of the same visibility: a hidden check's name must not show
         key = (result.message.split("\nHint: ")[0], result.visibility)
         if key in first:
