@@ -25,7 +25,6 @@ import json
 import subprocess
 import sys
 import tarfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -190,12 +189,10 @@ def test_messages_say_which_tensor_is_wrong_and_where(reports):
 
 def test_mnist_reports_the_accuracies_and_runs_on_staff_data(tmp_path, monkeypatch):
     """A correct handin on the embedded digits, then on a staff-provided .npz (the
-    GRADECHECK_MNIST_NPZ override), graded well under a minute each."""
+    GRADECHECK_MNIST_NPZ override)."""
     handin = tmp_path / "handin"
     solved(handin)
-    started = time.monotonic()
     report = grade_json(handin, ASSIGNMENT)
-    assert time.monotonic() - started < 60
     assert report["score"] == 100.0
 
     rng = np.random.default_rng(0)

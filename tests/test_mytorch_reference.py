@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import subprocess
 import sys
-import time
 import types
 from pathlib import Path
 
@@ -510,13 +509,10 @@ def test_mnist_trains_to_high_validation_accuracy(mt):
     train_x, train_y, val_x, val_y = synthetic_mnist()
     assert mt.mnist.BATCH_SIZE == 100 and mt.mnist.NUM_EPOCHS == 3
     np.random.seed(0)
-    start = time.perf_counter()
     accuracies = mt.mnist.mnist(train_x, train_y, val_x, val_y)
-    elapsed = time.perf_counter() - start
     assert len(accuracies) == mt.mnist.NUM_EPOCHS
     assert all(0.0 <= acc <= 1.0 for acc in accuracies)
     assert accuracies[-1] >= 0.9, accuracies
-    assert elapsed < 5, f"mnist() took {elapsed:.1f}s"
 
 
 def test_train_and_validate_modes(mt):
