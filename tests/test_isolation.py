@@ -717,3 +717,30 @@ def test_judges_memory_stays_reasonable(graded):
     assert any(peaks.values()), f"no peak memory was measured: {peaks}"
     too_big = {label: mb for label, mb in peaks.items() if mb > JUDGE_RSS_MB}
     assert not too_big, f"judges above {JUDGE_RSS_MB} MiB: {too_big}"
+
+
+def test_a_package_handin_with_drivers_and_data_grades_in_every_mode(graded):
+    """mytorch_hw1 on its solution: a package handin, harness drivers and a staged data
+    fixture (MNIST trained inside the sandbox), graded in this mode to full marks."""
+    mode = graded.mode
+    folder = mode.folder("mytorch-solution")
+    handin = folder / "handin"
+    reference = ROOT / "reference" / "mytorch_hw1"
+    for path in reference.rglob("*.py"):
+        if "__pycache__" in path.parts:
+            continue
+        target = handin / path.relative_to(reference)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("".join(line for line in path.read_text().splitlines(keepends=True)
+                                  if "SOLUTION" not in line))
+    # a copy of the assignment, whatever course secret this checkout's folder may hold
+    assignment = folder / "mytorch_hw1"
+    shutil.copytree(ROOT / "assignments" / "mytorch_hw1", assignment,
+                    ignore=shutil.ignore_patterns("secret.txt", "__pycache__"))
+    mode.own(handin)
+    mode.own(assignment)
+    run = mode.run("mytorch-solution", ["grade", str(assignment), str(handin), "--format", "json"], folder)
+    run.read()
+    report = run.report()
+    assert report["score"] == report["max_score"] == 100.0, report
+    assert report["isolation"]["level"] in LEVELS
