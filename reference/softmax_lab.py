@@ -110,3 +110,140 @@ def max_margin_loss_backward(label, scores, delta):
     grad[label] = -active.sum()
     return grad
     # END SOLUTION
+
+
+# -- training: SGD with weight decay, momentum, mini-batches ---------------------------
+
+def sgd_step(weight, bias, gradWeight, gradBias, learningRate, weightDecay):
+    """Return (newWeight, newBias) after one SGD step with L2 weight decay.
+
+    The loss being minimised is L + (weightDecay / 2) * ||weight||^2, so the weight
+    moves by -learningRate * (gradWeight + weightDecay * weight); the bias is not
+    decayed and moves by -learningRate * gradBias. The inputs are left unchanged.
+    """
+    # BEGIN SOLUTION
+    newWeight = weight - learningRate * (gradWeight + weightDecay * weight)
+    newBias = bias - learningRate * gradBias
+    return newWeight, newBias
+    # END SOLUTION
+
+
+def momentum_step(weight, bias, gradWeight, gradBias, velocityWeight, velocityBias,
+                  learningRate, weightDecay, momentum):
+    """Return (newWeight, newBias, newVelocityWeight, newVelocityBias) after one step of
+    SGD with momentum and L2 weight decay (on the weight only).
+
+    The velocity accumulates the gradient first, then the parameters move along it:
+    velocity = momentum * velocity + (gradient + weightDecay * weight) (for the bias,
+    gradBias alone), then parameter = parameter - learningRate * velocity. The caller
+    passes back the velocities this returns at the next step (zeros at the first).
+    The inputs are left unchanged.
+    """
+    # BEGIN SOLUTION
+    newVelocityWeight = momentum * velocityWeight + (gradWeight + weightDecay * weight)
+    newVelocityBias = momentum * velocityBias + gradBias
+    newWeight = weight - learningRate * newVelocityWeight
+    newBias = bias - learningRate * newVelocityBias
+    return newWeight, newBias, newVelocityWeight, newVelocityBias
+    # END SOLUTION
+
+
+def softmax_batch(a):
+    """Return the softmax of each column of `a` (C, B): a batch of B logit columns."""
+    # BEGIN SOLUTION
+    shifted = a - a.max(dim=0, keepdim=True).values
+    exps = torch.exp(shifted)
+    return exps / exps.sum(dim=0, keepdim=True)
+    # END SOLUTION
+
+
+def loss_batch(labels, predictions):
+    """Return the mean negative log-likelihood over a batch, as a one-value tensor.
+
+    predictions is (C, B), one column of probabilities per example; labels is a
+    (B,) tensor of integer classes.
+    """
+    # BEGIN SOLUTION
+    picked = predictions[labels, torch.arange(predictions.shape[1])]
+    return -torch.log(picked).mean()
+    # END SOLUTION
+
+
+def loss_softmax_backward_batch(labels, predictions):
+    """Return d(loss_batch)/da, (C, B), where predictions = softmax_batch(a): each column
+    is (predictions - onehot(label)) divided by the batch size B (the loss is a mean)."""
+    # BEGIN SOLUTION
+    grad = predictions.clone()
+    grad[labels, torch.arange(predictions.shape[1])] -= 1
+    return grad / predictions.shape[1]
+    # END SOLUTION
+
+
+def linear_backward_batch(x, weight, bias, gradOutput):
+    """Return (gradWeight, gradBias) for a batch: x is (D, B), one example per column,
+    and gradOutput = dloss/d(weight @ x + bias) is (C, B). Each is the sum of the
+    single-example gradients over the batch's columns: gradWeight (C, D), gradBias (C, 1)."""
+    # BEGIN SOLUTION
+    gradWeight = gradOutput @ x.t()
+    gradBias = gradOutput.sum(dim=1, keepdim=True)
+    return gradWeight, gradBias
+    # END SOLUTION
+
+
+def train(trainX, trainY, valX, valY, epochs, learningRate, weightDecay=0.0, momentum=0.0,
+          batchSize=1, seed=0):
+    """Train the linear softmax classifier with SGD; return its weights and history.
+
+    trainX (N, D) and valX (M, D) hold one example per row (floats); trainY (N,) and
+    valY (M,) the labels (integers in [0, 10)). Start from small random weights drawn
+    with torch.manual_seed(seed) (or from zeros), visit the training examples in a
+    fresh random order each epoch, and update with sgd_step, or with momentum_step
+    when momentum > 0; batchSize > 1 uses the batch functions above on columns
+    trainX[indices].t(). Use the functions written above.
+
+    Returns a dict: "weight" (10, D), "bias" (10, 1), and per epoch (lists of `epochs`
+    floats) "train_loss", "train_accuracy" (over the epoch's training examples, or
+    measured after the epoch), "val_loss" and "val_accuracy" (the model after the
+    epoch, on the whole validation set).
+    """
+    # BEGIN SOLUTION
+    torch.manual_seed(seed)
+    features = trainX.shape[1]
+    weight = 0.01 * torch.randn(10, features, dtype=trainX.dtype)
+    bias = torch.zeros(10, 1, dtype=trainX.dtype)
+    velocityWeight, velocityBias = torch.zeros_like(weight), torch.zeros_like(bias)
+    history = {"train_loss": [], "train_accuracy": [], "val_loss": [], "val_accuracy": []}
+    for _ in range(epochs):
+        totalLoss, correct = 0.0, 0
+        order = torch.randperm(trainX.shape[0])
+        for start in range(0, len(order), batchSize):
+            indices = order[start:start + batchSize]
+            if batchSize == 1:
+                label = int(trainY[indices[0]])
+                x = trainX[indices[0]].reshape(-1, 1)
+                predictions = softmax(linear(x, weight, bias))
+                totalLoss += float(loss(label, predictions))
+                correct += int(int(predictions.argmax()) == label)
+                gradOutput = loss_softmax_backward(label, predictions)
+                gradWeight, gradBias = linear_backward(x, weight, bias, gradOutput)
+            else:
+                labels = trainY[indices].long()
+                x = trainX[indices].t()
+                predictions = softmax_batch(linear(x, weight, bias))
+                totalLoss += float(loss_batch(labels, predictions)) * len(indices)
+                correct += int((predictions.argmax(dim=0) == labels).sum())
+                gradOutput = loss_softmax_backward_batch(labels, predictions)
+                gradWeight, gradBias = linear_backward_batch(x, weight, bias, gradOutput)
+            if momentum > 0:
+                weight, bias, velocityWeight, velocityBias = momentum_step(
+                    weight, bias, gradWeight, gradBias, velocityWeight, velocityBias,
+                    learningRate, weightDecay, momentum)
+            else:
+                weight, bias = sgd_step(weight, bias, gradWeight, gradBias, learningRate, weightDecay)
+        history["train_loss"].append(totalLoss / trainX.shape[0])
+        history["train_accuracy"].append(correct / trainX.shape[0])
+        valPredictions = softmax_batch(linear(valX.t(), weight, bias))
+        history["val_loss"].append(float(loss_batch(valY.long(), valPredictions)))
+        history["val_accuracy"].append(float((valPredictions.argmax(dim=0) == valY).float().mean()))
+    return {"weight": weight, "bias": bias, **history}
+    # END SOLUTION

@@ -657,3 +657,416 @@ def max_margin_contract(ctx: Context) -> None:
     expect_array(ctx.call("max_margin_loss_backward", 2, scores, 1.0),
                  what="max_margin_loss_backward(2, scores, 1.0)", library="torch", shapes=[(CLASSES, 1)])
     expect_untouched(ctx.mutated, ctx.assignment.functions)
+
+
+# -- training: the optimiser steps --------------------------------------------------------
+
+STEP_SETTINGS = [(0.1, 0.0), (0.05, 0.1), (0.5, 0.01)]  # (learningRate, weightDecay)
+
+
+def step_problem(ctx: Context, classes: int = 4, features: int = 6, steps: int = 1):
+    """Random float32 weight, bias (never zero: a decayed bias must show) and `steps` gradients."""
+    weight = ctx.rng.standard_normal((classes, features)).astype(F32)
+    bias = (ctx.rng.standard_normal((classes, 1)) + 1.0).astype(F32)
+    grads_w = tuple(ctx.rng.standard_normal((classes, features)).astype(F32) for _ in range(steps))
+    grads_b = tuple(ctx.rng.standard_normal((classes, 1)).astype(F32) for _ in range(steps))
+    return weight, bias, grads_w, grads_b
+
+
+def read_tuple(value, count: int, what: str, names: str):
+    if not isinstance(value, (tuple, list)) or len(value) != count:
+        raise CheckFailed(f"{what} returned {describe(value)}; expected a tuple of {count} tensors ({names})")
+    return value
+
+
+def explain_step(got: np.ndarray, variants: dict[str, np.ndarray]) -> str:
+    """A sentence naming the known mistake `got` matches, if one does."""
+    array = np.asarray(got, dtype=np.float64) if isinstance(got, np.ndarray) else None
+    if array is None:
+        return ""
+    for description, variant in variants.items():
+        if array.shape == variant.shape and relative_error(array, variant) < 1e-4:
+            return f"\nWhat you returned is {description}."
+    return ""
+
+
+def judge_step_result(got, expected, *, what: str, inputs: str, variants: dict[str, np.ndarray]) -> None:
+    try:
+        assert_close(got, expected, what=what, inputs=inputs, name="result", input_dtypes=[F32])
+    except CheckFailed as failure:
+        raise CheckFailed(str(failure) + explain_step(got, variants), status=failure.status) from None
+
+
+@check("sgd_step_matches_reference", calls=["sgd_step"])
+def sgd_step_matches_reference(ctx: Context) -> None:
+    for lr, decay in STEP_SETTINGS:
+        weight, bias, (gw,), (gb,) = step_problem(ctx)
+        got = read_tuple(ctx.call("sgd_step", weight, bias, gw, gb, lr, decay), 2, "sgd_step",
+                         "newWeight, newBias")
+        new_w, new_b = ref64(ctx.reference.sgd_step, weight, bias, gw, gb, lr, decay)
+        w64, g64, b64 = weight.astype(np.float64), gw.astype(np.float64), bias.astype(np.float64)
+        inputs = (f"learningRate = {lr:g}, weightDecay = {decay:g}, weight = {describe(weight)}, "
+                  f"gradWeight = {describe(gw)}")
+        judge_step_result(got[0], new_w, what="sgd_step(...)[0] (newWeight)", inputs=inputs, variants={
+            "weight - learningRate * gradWeight: the weight decay term is missing": w64 - lr * g64,
+            "weight - learningRate * (gradWeight - weightDecay * weight): the decay has the wrong sign":
+                w64 - lr * (g64 - decay * w64),
+            "weight - learningRate * gradWeight - weightDecay * weight: the decay is not scaled by the "
+            "learning rate": w64 - lr * g64 - decay * w64,
+            "weight + learningRate * gradWeight: a step up the gradient, not down": w64 + lr * g64,
+        })
+        b_inputs = f"learningRate = {lr:g}, weightDecay = {decay:g}, bias = {describe(bias)}, gradBias = {describe(gb)}"
+        judge_step_result(got[1], new_b, what="sgd_step(...)[1] (newBias)", inputs=b_inputs, variants={
+            "bias - learningRate * (gradBias + weightDecay * bias): the bias is decayed too, but weight "
+            "decay applies to the weight only": b64 - lr * (gb + decay * b64),
+        })
+
+
+@check("sgd_step_several_steps", calls=["sgd_steps"])
+def sgd_step_several_steps(ctx: Context) -> None:
+    weight, bias, gws, gbs = step_problem(ctx, CLASSES, FEATURES, steps=3)
+    weight = (weight * 0.01).astype(F32)
+    got = ctx.call("sgd_steps", weight, bias, gws, gbs, 0.01, 0.001)
+    expected = ctx.expected("sgd_steps", weight, bias, gws, gbs, 0.01, 0.001)
+    for step, (state, reference) in enumerate(zip(got, expected), start=1):
+        for index, name in enumerate(("newWeight", "newBias")):
+            assert_close(state[index], reference[index], what=f"{name} after step {step}",
+                         inputs="three steps of sgd_step at the lab's shapes (weight (10, 3072)), "
+                                "learningRate = 0.01, weightDecay = 0.001, each fed what the previous returned",
+                         name=name, input_dtypes=[F32])
+
+
+@check("sgd_step_contract", calls=["sgd_step"])
+def sgd_step_contract(ctx: Context) -> None:
+    weight, bias, (gw,), (gb,) = step_problem(ctx, CLASSES, 20)
+    got = read_tuple(ctx.call("sgd_step", weight, bias, gw, gb, 0.1, 0.01), 2, "sgd_step", "newWeight, newBias")
+    expect_array(got[0], what="newWeight", library="torch", shapes=[(CLASSES, 20)])
+    expect_array(got[1], what="newBias", library="torch", shapes=[(CLASSES, 1)])
+    expect_untouched(ctx.mutated, ctx.assignment.functions)
+
+
+MOMENTUM_SETTINGS = [(0.1, 0.0, 0.9), (0.05, 0.01, 0.5)]  # (learningRate, weightDecay, momentum)
+
+
+@check("momentum_step_matches_reference", calls=["momentum_step"])
+def momentum_step_matches_reference(ctx: Context) -> None:
+    for lr, decay, mu in MOMENTUM_SETTINGS:
+        weight, bias, (gw,), (gb,) = step_problem(ctx)
+        vw = ctx.rng.standard_normal(weight.shape).astype(F32)  # a velocity carried from earlier steps
+        vb = ctx.rng.standard_normal(bias.shape).astype(F32)
+        got = read_tuple(ctx.call("momentum_step", weight, bias, gw, gb, vw, vb, lr, decay, mu), 4,
+                         "momentum_step", "newWeight, newBias, newVelocityWeight, newVelocityBias")
+        expected = ref64(ctx.reference.momentum_step, weight, bias, gw, gb, vw, vb, lr, decay, mu)
+        w64, g64, v64 = (a.astype(np.float64) for a in (weight, gw, vw))
+        step = g64 + decay * w64
+        inputs = (f"learningRate = {lr:g}, weightDecay = {decay:g}, momentum = {mu:g}, weight = {describe(weight)}, "
+                  f"gradWeight = {describe(gw)}, velocityWeight = {describe(vw)} (not zero: carried from "
+                  f"earlier steps)")
+        judge_step_result(got[2], expected[2], what="momentum_step(...)[2] (newVelocityWeight)", inputs=inputs,
+                          variants={
+                              "the gradient alone: the velocity passed in is not carried over": step,
+                              "momentum * velocity + (1 - momentum) * gradient: an average, but the velocity "
+                              "accumulates the whole gradient": mu * v64 + (1 - mu) * step,
+                              "momentum * velocity - gradient: the sign convention differs (the velocity adds "
+                              "the gradient and the parameters move by -learningRate * velocity)": mu * v64 - step,
+                              "momentum * velocity + learningRate * gradient: the learning rate belongs to the "
+                              "parameter update, not the velocity": mu * v64 + lr * step,
+                          })
+        judge_step_result(got[0], expected[0], what="momentum_step(...)[0] (newWeight)", inputs=inputs, variants={
+            "weight - learningRate * velocity with the velocity passed in: the parameters moved before the "
+            "velocity was updated": w64 - lr * v64,
+            "a plain SGD step: the velocity is not used": w64 - lr * step,
+        })
+        judge_step_result(got[1], expected[1], what="momentum_step(...)[1] (newBias)",
+                          inputs=f"{inputs}, bias = {describe(bias)}, velocityBias = {describe(vb)}", variants={})
+        judge_step_result(got[3], expected[3], what="momentum_step(...)[3] (newVelocityBias)",
+                          inputs=f"{inputs}, gradBias = {describe(gb)}, velocityBias = {describe(vb)}", variants={})
+
+
+@check("momentum_step_several_steps", calls=["momentum_steps"])
+def momentum_step_several_steps(ctx: Context) -> None:
+    weight, bias, gws, gbs = step_problem(ctx, 5, 8, steps=4)
+    got = ctx.call("momentum_steps", weight, bias, gws, gbs, 0.1, 0.01, 0.9)
+    expected = ctx.expected("momentum_steps", weight, bias, gws, gbs, 0.1, 0.01, 0.9)
+    names = ("newWeight", "newBias", "newVelocityWeight", "newVelocityBias")
+    for step, (state, reference) in enumerate(zip(got, expected), start=1):
+        for index, name in enumerate(names):
+            assert_close(state[index], reference[index], what=f"{name} after step {step}",
+                         inputs="four steps of momentum_step from zero velocities, learningRate = 0.1, "
+                                "weightDecay = 0.01, momentum = 0.9, each fed the parameters and velocities "
+                                "the previous step returned",
+                         name=name, input_dtypes=[F32])
+
+
+@check("momentum_step_contract", calls=["momentum_step"])
+def momentum_step_contract(ctx: Context) -> None:
+    weight, bias, (gw,), (gb,) = step_problem(ctx, CLASSES, 20)
+    vw, vb = np.ones_like(weight), np.ones_like(bias)
+    got = read_tuple(ctx.call("momentum_step", weight, bias, gw, gb, vw, vb, 0.1, 0.01, 0.9), 4, "momentum_step",
+                     "newWeight, newBias, newVelocityWeight, newVelocityBias")
+    for value, name, shape in zip(got, ("newWeight", "newBias", "newVelocityWeight", "newVelocityBias"),
+                                  [(CLASSES, 20), (CLASSES, 1)] * 2):
+        expect_array(value, what=name, library="torch", shapes=[shape])
+    expect_untouched(ctx.mutated, ctx.assignment.functions)
+
+
+# -- training: mini-batches ----------------------------------------------------------------
+
+@st.composite
+def batch_logits(draw, bound: float = 10.0):
+    """(labels (B,) int64, logits (C, B) float32) with C in [2, 12] and B in [1, 8]."""
+    classes, size = draw(st.integers(2, 12)), draw(st.integers(1, 8))
+    labels = draw(hnp.arrays(np.int64, (size,), elements=st.integers(0, classes - 1)))
+    return labels, draw(matrix(classes, size, bound))
+
+
+@check("softmax_batch_matches_reference", calls=["softmax_batch"])
+def softmax_batch_matches_reference(ctx: Context) -> None:
+    @ctx.for_all(batch_logits(20.0))
+    def body(problem):
+        _, a = problem
+        got = ctx.call("softmax_batch", a)
+        expected = ref64(ctx.reference.softmax_batch, a)
+        try:
+            assert_close(got, expected, what="softmax_batch(a)", inputs=f"a = {describe(a)} ({a.shape[1]} columns)",
+                         name="predictions", input_dtypes=[F32])
+        except CheckFailed as failure:
+            rows = ref64(ctx.reference.softmax_batch, a.T).T
+            whole = ref64(ctx.reference.softmax, a)
+            raise CheckFailed(str(failure) + explain_step(got, {
+                "the softmax of each row: the classes run down each column (dim 0)": rows,
+                "one softmax over the whole matrix: each column must be normalised on its own": whole,
+            }), status=failure.status) from None
+
+
+def batch_predictions(ctx: Context, a: np.ndarray) -> np.ndarray:
+    return ref64(ctx.reference.softmax_batch, a).astype(F32)
+
+
+@check("loss_batch_matches_reference", calls=["loss_batch"])
+def loss_batch_matches_reference(ctx: Context) -> None:
+    @ctx.for_all(batch_logits(5.0))
+    def body(problem):
+        labels, a = problem
+        p = batch_predictions(ctx, a)
+        got = ctx.call("loss_batch", labels, p)
+        expected = ref64(ctx.reference.loss_batch, torch.from_numpy(labels), p).reshape(())
+        assert_close(got, expected, what="loss_batch(labels, predictions)",
+                     inputs=f"labels = {labels.tolist()}, predictions = {describe(p)}",
+                     name="loss", input_dtypes=[F32], scalar_ok=True)
+
+
+@check("loss_softmax_backward_batch_matches_reference", calls=["loss_softmax_backward_batch"])
+def loss_softmax_backward_batch_matches_reference(ctx: Context) -> None:
+    @ctx.for_all(batch_logits(5.0))
+    def body(problem):
+        labels, a = problem
+        p = batch_predictions(ctx, a)
+        got = ctx.call("loss_softmax_backward_batch", labels, p)
+        expected = ref64(ctx.reference.loss_softmax_backward_batch, torch.from_numpy(labels), p)
+        try:
+            assert_close(got, expected, what="loss_softmax_backward_batch(labels, predictions)",
+                         inputs=f"labels = {labels.tolist()}, predictions = {describe(p)}",
+                         name="grad", input_dtypes=[F32])
+        except CheckFailed as failure:
+            raise CheckFailed(str(failure) + explain_step(got, {
+                f"the sum of the examples' gradients: divide by the batch size ({len(labels)}), since the "
+                "loss is the batch's mean": expected * len(labels),
+            }), status=failure.status) from None
+
+
+@st.composite
+def batch_linear_inputs(draw):
+    classes, features, size = draw(st.integers(1, 10)), draw(st.integers(1, 20)), draw(st.integers(1, 8))
+    return (draw(matrix(features, size)), draw(matrix(classes, features)), draw(matrix(classes, 1)),
+            draw(matrix(classes, size)))
+
+
+@check("linear_backward_batch_matches_reference", calls=["linear_backward_batch"])
+def linear_backward_batch_matches_reference(ctx: Context) -> None:
+    @ctx.for_all(batch_linear_inputs())
+    def body(problem):
+        x, weight, bias, grad = problem
+        got = read_pair(ctx.call("linear_backward_batch", x, weight, bias, grad), "linear_backward_batch")
+        gw, gb = ref64(ctx.reference.linear_backward_batch, x, weight, bias, grad)
+        size = x.shape[1]
+        inputs = f"x = {describe(x)} ({size} columns), gradOutput = {describe(grad)}"
+        judge_step_result(got[0], gw, what="linear_backward_batch(...)[0] (gradWeight)", inputs=inputs,
+                          variants={f"the batch's mean: linear_backward_batch sums over the batch (the mean's "
+                                    f"1/B is already in gradOutput)": gw / size} if size > 1 else {})
+        judge_step_result(got[1], gb, what="linear_backward_batch(...)[1] (gradBias)", inputs=inputs,
+                          variants={f"the batch's mean: linear_backward_batch sums over the batch (the mean's "
+                                    f"1/B is already in gradOutput)": gb / size} if size > 1 else {})
+
+
+@check("minibatch_contract", calls=["softmax_batch", "loss_batch", "loss_softmax_backward_batch",
+                                    "linear_backward_batch"])
+def minibatch_contract(ctx: Context) -> None:
+    size = 5
+    labels = np.array([3, 0, 9, 3, 7], dtype=np.int64)
+    a = np.linspace(-2, 2, CLASSES * size, dtype=F32).reshape(CLASSES, size)
+    expect_array(ctx.call("softmax_batch", a), what="softmax_batch(a)", library="torch", shapes=[(CLASSES, size)])
+    p = batch_predictions(ctx, a)
+    expect_array(ctx.call("loss_batch", labels, p), what="loss_batch(labels, predictions)", library="torch",
+                 shapes=ONE_VALUE_SHAPES)
+    expect_array(ctx.call("loss_softmax_backward_batch", labels, p), what="loss_softmax_backward_batch(...)",
+                 library="torch", shapes=[(CLASSES, size)])
+    x = np.linspace(0, 1, FEATURES * size, dtype=F32).reshape(FEATURES, size)
+    weight = np.full((CLASSES, FEATURES), 0.01, dtype=F32)
+    pair = read_pair(ctx.call("linear_backward_batch", x, weight, np.zeros((CLASSES, 1), F32), p),
+                     "linear_backward_batch")
+    expect_array(pair[0], what="gradWeight", library="torch", shapes=[(CLASSES, FEATURES)])
+    expect_array(pair[1], what="gradBias", library="torch", shapes=[(CLASSES, 1)])
+    expect_untouched(ctx.mutated, ctx.assignment.functions)
+
+
+# -- training: train() ----------------------------------------------------------------------
+
+# the fields of harness.train_run's tuple, in order
+RUN_FIELDS = ("weight", "bias", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "measured_train_loss",
+              "measured_train_accuracy", "measured_val_loss", "measured_val_accuracy")
+
+
+def train_run(ctx: Context, *args) -> dict:
+    """harness.train_run's answer as a dict of RUN_FIELDS."""
+    values = ctx.call("train_run", *args)
+    if not isinstance(values, tuple) or len(values) != len(RUN_FIELDS):
+        raise RuntimeError(f"harness.train_run returned {describe(values)}")
+    run = dict(zip(RUN_FIELDS, values))
+    for key in ("weight", "bias"):
+        run[key] = np.asarray(run[key], dtype=np.float64)
+    return run
+
+def training_settings(ctx: Context, kind: str) -> tuple[int, float, float, int]:
+    """(epochs, learningRate, the accuracy to reach, bins) of a training check; `kind` is
+    "train" (pixels) or "histogram". Staff-supplied data (the fixture's env) has its own
+    threshold."""
+    extra = ctx.assignment.extra
+    fixture = ctx.assignment.data["cifar"]
+    staff = fixture.path() != fixture.file
+    epochs = int(extra.get("train_epochs", 3))
+    threshold = float(extra.get(f"{kind}_min_accuracy{'_staff_data' if staff else ''}",
+                                extra.get(f"{kind}_min_accuracy", 0.5)))
+    if kind == "histogram":
+        return epochs, float(extra.get("histogram_learning_rate", 5.0)), threshold, int(extra.get("histogram_bins", 8))
+    return epochs, float(extra.get("train_learning_rate", 0.01)), threshold, 0
+
+
+def describe_run(epochs: int, lr: float, bins: int, data: str) -> str:
+    features = f"{bins}-bin colour histograms of" if bins else "the pixels of"
+    return (f"train(..., epochs={epochs}, learningRate={lr:g}, weightDecay=0, momentum=0, batchSize=1) on "
+            f"{features} {data}")
+
+
+def shown(values) -> str:
+    return "[" + ", ".join(f"{v:.3f}" for v in values) + "]"
+
+
+def accuracy_failure(run: dict, threshold: float, what: str) -> str:
+    """Why a run's measured validation accuracy is short of `threshold`, with what to look at."""
+    measured = run["measured_val_accuracy"]
+    lines = [f"{what}: the weights it returned classify {measured:.3f} of the validation set right "
+             f"(measured by the grader); at least {threshold:g} is required."]
+    if not np.isfinite(run["weight"]).all() or not np.isfinite(run["bias"]).all():
+        lines.append("The weights hold NaN or infinity: the training diverged (a step up the gradient, or a "
+                     "learning rate applied twice?).")
+    elif measured <= 0.15:
+        moved = float(np.abs(run["weight"]).max())
+        if moved < 1e-6:
+            lines.append("The weights are all zero: were the updates ever applied (sgd_step returns new tensors)?")
+        else:
+            lines.append("That is about chance (0.1 for 10 classes): check the sign of the update and that "
+                         "linear_backward receives dloss/da = softmax(a) - onehot(label) and the same x.")
+    return "\n".join(lines)
+
+
+def draw_run(ctx: Context, run: dict, title: str, prefix: str, *, weights: bool) -> None:
+    ctx.figure(f"{prefix}_loss", title=f"{title}: loss per epoch",
+               lines={"train_loss": run["train_loss"], "val_loss": run["val_loss"]})
+    ctx.figure(f"{prefix}_accuracy", title=f"{title}: accuracy per epoch",
+               lines={"train_accuracy": run["train_accuracy"], "val_accuracy": run["val_accuracy"]})
+    if weights and run["weight"].shape[1] == FEATURES:
+        ctx.figure(f"{prefix}_weights", title=f"{title}: the learned weights of each class as an image",
+                   images=[row.reshape(3, 32, 32) for row in run["weight"]])
+
+
+@check("train_reaches_accuracy", calls=["train_run"])
+def train_reaches_accuracy(ctx: Context) -> None:
+    epochs, lr, threshold, _ = training_settings(ctx, "train")
+    run = train_run(ctx, "fixture", 0, epochs, lr, 0.0, 0.0, 1, 0)
+    draw_run(ctx, run, "train() on the lab's data", "train", weights=True)
+    if run["measured_val_accuracy"] < threshold:
+        raise CheckFailed(accuracy_failure(run, threshold, describe_run(epochs, lr, 0, "the lab's training set")))
+
+
+@check("train_history_consistent", calls=["train_run"])
+def train_history_consistent(ctx: Context) -> None:
+    """The history train() returns agrees with its weights: the last epoch's validation
+    figures exactly, the training figures roughly (a running mean during the epoch is fine)."""
+    epochs, lr, _, _ = training_settings(ctx, "train")
+    run = train_run(ctx, "fixture", 0, epochs, lr, 0.0, 0.0, 1, 1)
+    what = describe_run(epochs, lr, 0, "the lab's training set") + " (seed=1)"
+    for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy"):
+        values = run[key]
+        if len(values) != epochs:
+            raise CheckFailed(f"{what} returned {len(values)} value(s) of {key} ({shown(values)}); it must hold "
+                              f"one per epoch ({epochs}).")
+        if not all(np.isfinite(values)) or any(v < 0 for v in values):
+            raise CheckFailed(f"{what} returned {key} = {shown(values)}: each must be a finite number >= 0.")
+        if key.endswith("accuracy") and any(v > 1 for v in values):
+            raise CheckFailed(f"{what} returned {key} = {shown(values)}: an accuracy is a fraction in [0, 1].")
+    measured_acc, measured_loss = run["measured_val_accuracy"], run["measured_val_loss"]
+    if abs(run["val_accuracy"][-1] - measured_acc) > 1.5 / 200:
+        raise CheckFailed(f"{what} returned val_accuracy {shown(run['val_accuracy'])}, but the weights it returned "
+                          f"classify {measured_acc:.3f} of the validation set right: the last epoch's figure "
+                          f"must be the returned model's.")
+    if not abs(run["val_loss"][-1] - measured_loss) <= 1e-3 * max(1.0, measured_loss):
+        raise CheckFailed(f"{what} returned val_loss {shown(run['val_loss'])}, but the weights it returned have a "
+                          f"mean validation loss of {measured_loss:.4f}: the last epoch's figure must be the mean "
+                          f"negative log-likelihood of the returned model over the validation set.")
+    train_acc, train_loss = run["measured_train_accuracy"], run["measured_train_loss"]
+    if abs(run["train_accuracy"][-1] - train_acc) > 0.2:
+        raise CheckFailed(f"{what} returned train_accuracy {shown(run['train_accuracy'])}, but the weights it "
+                          f"returned classify {train_acc:.3f} of the training set right.")
+    # a running mean over the last epoch sits well above the loss after it (per-example SGD is noisy)
+    if not 0.5 * train_loss - 0.05 <= run["train_loss"][-1] <= 3.0 * train_loss + 1.0:
+        raise CheckFailed(f"{what} returned train_loss {shown(run['train_loss'])}, but the weights it returned have "
+                          f"a mean training loss of {train_loss:.4f}: the figure is not the mean loss of the "
+                          f"epoch's examples (a sum, or a single example's?).")
+
+
+def unseen_seed(ctx: Context) -> int:
+    return 1000 + int(ctx.rng.integers(0, 100000))
+
+
+@check("train_unseen_data", calls=["train_run"])
+def train_unseen_data(ctx: Context) -> None:
+    epochs, lr, _, _ = training_settings(ctx, "train")
+    threshold = float(ctx.assignment.extra.get("train_min_accuracy", 0.5))
+    seed = unseen_seed(ctx)
+    run = train_run(ctx, seed, 0, epochs, lr, 0.0, 0.0, 1, 0)
+    if run["measured_val_accuracy"] < threshold:
+        raise CheckFailed(accuracy_failure(run, threshold, describe_run(
+            epochs, lr, 0, f"data it has not seen (harness.cifar_like({seed}, 800, 200): ten other classes)")) +
+            "\nThe weights must be learned from the data train() is given.")
+
+
+@check("histogram_training_reaches_accuracy", calls=["train_run"])
+def histogram_training_reaches_accuracy(ctx: Context) -> None:
+    epochs, lr, threshold, bins = training_settings(ctx, "histogram")
+    run = train_run(ctx, "fixture", bins, epochs, lr, 0.0, 0.0, 1, 0)
+    draw_run(ctx, run, "train() on colour histograms", "histogram", weights=False)
+    if run["measured_val_accuracy"] < threshold:
+        raise CheckFailed(accuracy_failure(run, threshold, describe_run(epochs, lr, bins, "the lab's training set")))
+
+
+@check("histogram_training_unseen_data", calls=["train_run"])
+def histogram_training_unseen_data(ctx: Context) -> None:
+    epochs, lr, _, bins = training_settings(ctx, "histogram")
+    threshold = float(ctx.assignment.extra.get("histogram_min_accuracy", 0.3))
+    seed = unseen_seed(ctx)
+    run = train_run(ctx, seed, bins, epochs, lr, 0.0, 0.0, 1, 0)
+    if run["measured_val_accuracy"] < threshold:
+        raise CheckFailed(accuracy_failure(run, threshold, describe_run(
+            epochs, lr, bins, f"data it has not seen (harness.cifar_like({seed}, 800, 200))")) +
+            "\nThe weights must be learned from the data train() is given.")
