@@ -158,6 +158,9 @@ def load_registry(assignment: Assignment) -> dict[str, RegisteredCheck]:
             reached = [u for f in registered.calls
                        for u in (assignment.drivers[f].uses if f in assignment.drivers else (f,))]
             outside = [f for f in reached if f not in question.functions]
+            if check.floor is not None:  # a floor can only add points: it may look beyond its question
+                outside = [f for f in outside if f not in assignment.functions]
+                reached = [f for f in reached if f in question.functions]
             if outside:
                 unknown = [f for f in outside if f not in assignment.functions]
                 raise SpecError(file, key, f"{check.name!r} calls {', '.join(outside)}, "
@@ -198,6 +201,7 @@ class Context:
         self.mutated: dict[str, list[int]] = {}
         self.seconds_used = 0.0  # in this check's calls (its own budget, when it has one)
         self.figures: list[Figure] = []
+        self.notes: list[str] = []
         self._for_alls = 0
 
     def call(self, function: str, *args: Any) -> Any:
@@ -229,6 +233,11 @@ class Context:
         maps a label to values per step (loss per epoch...), or `images` is a list of
         (H, W) / (H, W, 3) arrays (learned weights...). Kept whether the check passes."""
         self.figures.append(make_figure(name, title, lines=lines, images=images))
+
+    def note(self, text: str) -> None:
+        """Tell the student something about a check that passes (it is shown as the
+        check's message, as a failure's would be)."""
+        self.notes.append(str(text))
 
     def data(self, name: str) -> dict[str, np.ndarray]:
         """The arrays of the assignment's data fixture `name` (what drivers see as kit.data)."""

@@ -19,7 +19,9 @@ class Status(str, Enum):
 class CheckFailed(Exception):
     """Raised inside a check to fail it; the message is shown to the student."""
 
-    def __init__(self, message: str, *, status: Status = Status.FAILED):
+    def __init__(self, message: str, *, status: Status = Status.FAILED, hint: str | None = None):
         super().__init__(message)
         self.message = message
         self.status = status
+        # the hint that fits this failure: None shows the spec's, "" shows none
+        self.hint = hint

@@ -46,6 +46,7 @@ class CheckResult:
     max_score: float = 0.0
     seconds: float = 0.0
     figures: list = field(default_factory=list)  # grader.figures.Figure, drawn by the check
+    floor: float | None = None  # a credit floor check (grader.spec.CheckSpec.floor)
 
     @property
     def passed(self) -> bool:

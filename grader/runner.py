@@ -113,11 +113,13 @@ def run_check(check: CheckSpec, registered: RegisteredCheck, **context: object) 
     """Run one check and turn however it ended into a CheckResult."""
     started = time.monotonic()
     ctx = Context(check=check, registered=registered, **context)  # type: ignore[arg-type]
+    failure_seen: CheckFailed | None = None
     try:
         registered.function(ctx)
-        status, message = Status.PASSED, ""
+        status, message = Status.PASSED, "\n".join(ctx.notes)
     except CheckFailed as failure:
         status, message = failure.status, failure.message
+        failure_seen = failure
     except Flaky as exc:
         status = Status.FAILED
         message = ("your function gave different results for the same input, so no stable "
@@ -126,8 +128,12 @@ def run_check(check: CheckSpec, registered: RegisteredCheck, **context: object) 
         status, message = Status.ERROR, f"internal grader error in check {check.name}: {exc!r}"
     except Exception as exc:  # a bug in the check itself, not the student's fault
         status, message = Status.ERROR, f"internal grader error in check {check.name}: {exc!r}"
-    if status != Status.PASSED and check.hint and status != Status.ERROR:
-        message = f"{message}\nHint: {check.hint}"
+    if status not in (Status.PASSED, Status.ERROR):
+        # the check may choose the hint that fits what failed, or say the spec's does not apply
+        chosen = getattr(failure_seen, "hint", None) if failure_seen is not None else None
+        hint = check.hint if chosen is None else chosen
+        if hint:
+            message = f"{message}\nHint: {hint}"
     result = _result(check, status, message)
     result.seconds = time.monotonic() - started
     result.figures = list(ctx.figures)
@@ -136,7 +142,7 @@ def run_check(check: CheckSpec, registered: RegisteredCheck, **context: object) 
 
 def _result(check: CheckSpec, status: Status, message: str) -> CheckResult:
     return CheckResult(check.name, check.question, status, message, check.visibility,
-                       check.earns, check.deducts)
+                       check.earns, check.deducts, floor=check.floor)
 
 
 def say_once(results: list[CheckResult]) -> list[CheckResult]:

@@ -4,7 +4,9 @@ Earning checks share the question's points in proportion to their weights;
 only a right answer passes them. Deducting checks (properties, stability,
 contract) can only take points away: each failure removes its fraction of
 the question's points, never below zero; one the grading job had no time to
-run takes nothing. Per-check scores are set so that a
+run takes nothing. A passing floor check lifts the question to its stated
+fraction of the points (partial credit a course grants for, say, a chain rule
+that is right although its parts are not). Per-check scores are set so that a
 question's score is exactly the sum of its checks' scores.
 """
 
@@ -40,6 +42,12 @@ def score_question(question: Question, results: list[CheckResult]) -> QuestionRe
                 penalty = min(round(question.points * result.deducts, DIGITS), earned)
             result.score = -penalty if penalty else 0.0
             earned -= penalty
+    for result in results:
+        if result.floor is not None:
+            result.max_score = 0.0
+            lift = round(question.points * result.floor - max(earned, 0.0), DIGITS)
+            result.score = lift if result.passed and lift > 0 else 0.0
+            earned += result.score
     score = round(sum(r.score for r in results), DIGITS)
     return QuestionResult(question.name, question.title, max(score, 0.0), round(max_score, DIGITS),
                           question.optional, results)

@@ -27,7 +27,8 @@ NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 @dataclass(frozen=True)
 class CheckSpec:
-    """One check: earns a share of its question's points, or deducts a fraction."""
+    """One check: earns a share of its question's points, deducts a fraction, or (a
+    `floor`) lifts the question to at least that fraction when it passes."""
 
     name: str
     question: str
@@ -39,6 +40,9 @@ class CheckSpec:
     # seconds of student code this check may use on its own, outside the submission's
     # shared total_seconds (a training run); None: it draws on the shared budget
     budget_seconds: float | None = None
+    # a credit floor in [0, 1]: passing lifts the question's score to floor * points
+    # (0: the check only tells the student what it found); None: not a floor check
+    floor: float | None = None
 
 
 @dataclass(frozen=True)
@@ -462,17 +466,22 @@ def _questions(file: str, top: _Reader, functions: dict) -> tuple[Question, ...]
         checks = []
         for cindex, citem in enumerate(q.get("checks", list)):
             c = _Reader(file, citem, f"{q.path}.checks[{cindex}]")
-            c.unknown({"name", "earns", "deducts", "visibility", "call_seconds", "hint", "budget_seconds"})
+            c.unknown({"name", "earns", "deducts", "floor", "visibility", "call_seconds", "hint", "budget_seconds"})
             cname = c.get("name", str)
             if cname in seen_checks:
                 c.fail("name", f"{cname!r} is used by two checks")
             seen_checks.add(cname)
             earns = c.get("earns", (int, float), 0.0)
             deducts = c.get("deducts", (int, float), 0.0)
-            if (earns > 0) == (deducts > 0) or earns < 0 or deducts < 0:
-                c.fail("earns", "exactly one of earns (a weight > 0) or deducts (a fraction in (0, 1]) is needed")
+            floor = c.get("floor", (int, float), None)
+            kinds = (earns > 0) + (deducts > 0) + (floor is not None)
+            if kinds != 1 or earns < 0 or deducts < 0:
+                c.fail("earns", "exactly one of earns (a weight > 0), deducts (a fraction in (0, 1]) or floor "
+                                "(a fraction in [0, 1]) is needed")
             if deducts > 1:
                 c.fail("deducts", f"is a fraction of the question's points, at most 1, got {deducts:g}")
+            if floor is not None and not 0 <= floor <= 1:
+                c.fail("floor", f"is a fraction of the question's points in [0, 1], got {floor:g}")
             visibility = c.get("visibility", str, "visible")
             if visibility not in VISIBILITIES:
                 c.fail("visibility", f"must be one of {', '.join(VISIBILITIES)}, got {visibility!r}")
@@ -482,7 +491,7 @@ def _questions(file: str, top: _Reader, functions: dict) -> tuple[Question, ...]
                 if value is not None and value <= 0:
                     c.fail(key, f"must be above zero, got {value:g}")
             checks.append(CheckSpec(cname, qname, earns, deducts, visibility, seconds,
-                                    c.get("hint", str, ""), budget))
+                                    c.get("hint", str, ""), budget, None if floor is None else float(floor)))
         if not any(c.earns > 0 for c in checks):
             q.fail("checks", "needs at least one check that earns points (or manual: true and a rubric)")
         questions.append(Question(qname, points, tuple(qfunctions), tuple(checks),

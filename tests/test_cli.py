@@ -16,7 +16,7 @@ GRADESCOPE_VISIBILITY = {"visible", "hidden", "after_due_date", "after_published
 
 def test_reference_scores_full_marks():
     report = grade_json(REFERENCE)
-    assert report["score"] == report["max_score"] == 100
+    assert report["score"] == report["max_score"] == 140
     assert [q["name"] for q in report["questions"]] == QUESTIONS
     for question in report["questions"]:
         assert question["max_score"] > 0

@@ -9,6 +9,7 @@ are complete, keyed and safe to read back.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -108,9 +109,7 @@ def test_bank_survives_the_disk_and_rejects_stale_or_broken_files(recorded, tmp_
 
 def test_key_follows_the_checks(assignment, tmp_path):
     copy = tmp_path / "softmax_lab"
-    copy.mkdir()
-    for name in ("assignment.yaml", "checks.py"):
-        (copy / name).write_text((assignment.folder / name).read_text())
+    shutil.copytree(assignment.folder, copy, ignore=shutil.ignore_patterns("__pycache__", "secret.txt", "samples"))
     first = examples.bank_key(load(str(copy)))
     assert first == examples.bank_key(load(str(copy)))
     (copy / "checks.py").write_text((copy / "checks.py").read_text() + "\n# changed\n")

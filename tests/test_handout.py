@@ -206,14 +206,14 @@ def test_student_grades_the_starter_then_the_solution_then_hands_in(built, refer
     assert untouched.returncode == 0, untouched.stderr
     assert "Traceback" not in untouched.stdout + untouched.stderr
     assert re.search(r"^question\s+score\s+max$", untouched.stdout, re.MULTILINE)
-    assert totals(untouched.stdout) == (0.0, 100.0)
+    assert totals(untouched.stdout) == (0.0, 140.0)
     assert "NotImplementedError: softmax: your code here" in untouched.stdout
 
     script = lab / "softmax_lab.py"
     script.write_text(fill_stubs(script.read_text(), reference))
     solved = run(["./grade.sh"], lab)
     assert solved.returncode == 0, solved.stderr
-    assert totals(solved.stdout) == (100.0, 100.0), solved.stdout
+    assert totals(solved.stdout) == (140.0, 140.0), solved.stdout
     assert "FAIL" not in solved.stdout
 
     handin = run(["./make_handin.sh"], lab)
@@ -241,7 +241,7 @@ def test_student_works_in_the_notebook(built, reference, tmp_path):
     assert executed.returncode == 0, executed.stderr
     assert "synthetic" in executed.stdout  # no CIFAR-10 here, and no download
     assert re.search(r"test accuracy: \d", executed.stdout)
-    assert totals(executed.stdout) == (100.0, 100.0), executed.stdout  # the grade cell's table
+    assert totals(executed.stdout) == (140.0, 140.0), executed.stdout  # the grade cell's table
 
     handin = run(["./make_handin.sh"], lab)  # only the notebook was edited
     assert handin.returncode == 0, handin.stderr

@@ -238,8 +238,8 @@ def test_a_bank_edited_on_disk_is_ignored(kind, assignment, recorded_cache, cach
     refused = _tamper(kind, cache, name, honest)
     left = path.read_bytes()
 
-    assert _score(assignment, GOOD, monkeypatch) == _expected(assignment, GOOD) == 100
-    assert _score(assignment, BAD, monkeypatch) == _expected(assignment, BAD) == 75
+    assert _score(assignment, GOOD, monkeypatch) == _expected(assignment, GOOD) == 140
+    assert _score(assignment, BAD, monkeypatch) == _expected(assignment, BAD) == 115
 
     if refused:  # neither read nor written from that folder; the reason is kept
         assert signing.refusal(cache)

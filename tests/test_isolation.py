@@ -709,7 +709,7 @@ def test_grade_all_keeps_every_honest_grade(graded):
         assert abs(float(rows[student]["total"]) - sum(scores[student].values())) < 1e-3, rows[student]
         for question in QUESTIONS:
             assert abs(float(rows[student][question]) - scores[student][question]) < 1e-3, (student, question)
-    assert float(rows["ben"]["total"]) == 100 and float(rows["cat"]["total"]) == 100
+    assert float(rows["ben"]["total"]) == 140 and float(rows["cat"]["total"]) == 140
 
 
 def test_judges_memory_stays_reasonable(graded):

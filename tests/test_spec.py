@@ -47,7 +47,7 @@ def test_the_shipped_spec_loads():
 
 def test_points_that_do_not_add_up(copy):
     error = error_of(copy(lambda d: d.update(total_points=99)))
-    assert error.key == "total_points" and "add up to 100" in error.problem
+    assert error.key == "total_points" and "add up to 150" in error.problem
     assert error.file.endswith("assignment.yaml")
 
 

@@ -48,6 +48,11 @@ QUESTIONS = {
     "softmax_backward",
     "color_histogram",
     "max_margin",
+    "sgd",
+    "momentum",
+    "minibatch",
+    "training",
+    "histogram_training",
 }
 
 # Not a timing assertion: only a guard so a hung grader fails the case

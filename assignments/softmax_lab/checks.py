@@ -18,6 +18,8 @@ check here, never the mutant.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 import torch
 from hypothesis import assume
@@ -50,7 +52,9 @@ def matrix(rows: int, cols: int, bound: float = 1.0) -> st.SearchStrategy[np.nda
 
 
 def labelled_logits(bound: float, n: int = CLASSES) -> st.SearchStrategy[tuple[int, np.ndarray]]:
-    return st.tuples(st.integers(0, n - 1), column(n, bound))
+    """(label, logits): hypothesis shrinks a failure towards label 3, not 0, so the minimal
+    example shows an entry before the label as well as after it (label 0 still comes up)."""
+    return st.tuples(st.integers(0, n - 1).map(lambda k: (k + 3) % n), column(n, bound))
 
 
 @st.composite
@@ -101,8 +105,30 @@ def softmax_any_length(ctx: Context) -> None:
     @ctx.for_all(st.integers(1, 12).flatmap(lambda n: column(n, 10.0)))
     def body(a):
         got = ctx.call("softmax", a)
-        assert_close(got, ref64(ctx.reference.softmax, a), what="softmax(a)",
-                     inputs=f"a = {describe(a)}", name="softmax(a)", input_dtypes=[a.dtype])
+        try:
+            assert_close(got, ref64(ctx.reference.softmax, a), what="softmax(a)",
+                         inputs=f"a = {describe(a)}", name="softmax(a)", input_dtypes=[a.dtype])
+        except CheckFailed as failure:
+            raise CheckFailed(failure.message + length_or_not(ctx, a), status=failure.status,
+                              hint=None if a.shape[0] != CLASSES and right_for_ten(ctx) else "") from None
+
+
+def right_for_ten(ctx: Context) -> bool:
+    """Whether the student's softmax is right on the lab's 10 classes (so a failure at
+    another length is about the length)."""
+    a = np.linspace(-2.0, 3.0, CLASSES, dtype=F32).reshape(CLASSES, 1)
+    try:
+        assert_close(ctx.call("softmax", a), ref64(ctx.reference.softmax, a), what="softmax(a)", name="softmax(a)",
+                     input_dtypes=[F32])
+    except CheckFailed:
+        return False
+    return True
+
+
+def length_or_not(ctx: Context, a: np.ndarray) -> str:
+    if a.shape[0] != CLASSES and right_for_ten(ctx):
+        return f"\nYour softmax is right for {CLASSES} classes but not for {a.shape[0]}."
+    return f"\nThe same mistake shows with {CLASSES} classes (softmax_matches_reference): it is not about the length."
 
 
 @check("softmax_sums_to_one", calls=["softmax"])
@@ -330,9 +356,10 @@ def loss_backward_matches_reference(ctx: Context) -> None:
         label, logits = problem
         p = predictions_from(ctx, logits)
         got = ctx.call("loss_backward", label, p)
-        assert_close(got, ref64(ctx.reference.loss_backward, label, p),
-                     what=f"loss_backward({label}, predictions)", inputs=f"predictions = {describe(p)}",
-                     name="grad", input_dtypes=[F32])
+        expected = ref64(ctx.reference.loss_backward, label, p)
+        with where_wrong(got, expected, label):
+            assert_close(got, expected, what=f"loss_backward({label}, predictions)",
+                         inputs=f"predictions = {describe(p)}", name="grad", input_dtypes=[F32])
 
 
 @check("loss_backward_numerical", calls=["loss_backward"])
@@ -347,9 +374,40 @@ def loss_backward_numerical(ctx: Context) -> None:
 
         numerical = central_differences(f, p, eps=1e-5 * p.astype(np.float64))
         got = ctx.call("loss_backward", label, p)
-        assert_close(got, numerical, what=f"loss_backward({label}, predictions)",
-                     inputs=f"predictions = {describe(p)} (compared with central differences)",
-                     name="grad", input_dtypes=[F32])
+        with where_wrong(got, numerical, label):
+            assert_close(got, numerical, what=f"loss_backward({label}, predictions)",
+                         inputs=f"predictions = {describe(p)} (compared with central differences)",
+                         name="grad", input_dtypes=[F32])
+
+
+@contextmanager
+def where_wrong(got, expected: np.ndarray, label: int):
+    """Add to a loss_backward failure where the returned gradient is wrong: at the
+    label's entry, or at the others (which must be 0), and drop a diagnosis that does
+    not fit the case."""
+    try:
+        yield
+    except CheckFailed as failure:
+        array = np.asarray(got, dtype=np.float64) if isinstance(got, np.ndarray) else None
+        if array is None or array.shape != expected.shape or not np.isfinite(array).all():
+            raise
+        flat, want = array.reshape(-1), expected.reshape(-1)
+        wrong = ~np.isclose(flat, want, rtol=1e-3, atol=1e-6 * max(1.0, float(np.abs(want).max())))
+        others = [i for i in np.flatnonzero(wrong) if i != label]
+        parts = []
+        if wrong[label]:
+            parts.append(f"at the label's entry (index {label}) you returned {flat[label]:.6g} instead of "
+                         f"{want[label]:.6g} (= -1 / predictions[{label}])")
+        if others:
+            shown_entries = ", ".join(str(i) for i in others[:6]) + (", ..." if len(others) > 6 else "")
+            parts.append(f"at entries other than the label (index {shown_entries}) you returned non-zero values: "
+                         f"only predictions[label] appears in the loss, so the others must be 0")
+        message = failure.message
+        if parts and (others or not wrong[label]):
+            # a factor or shift diagnosis says nothing useful when the off-label entries are wrong
+            message = "\n".join(line for line in message.splitlines() if not line.startswith("Diagnosis:"))
+        raise CheckFailed(message + ("\nWhere: " + "; ".join(parts) + "." if parts else ""),
+                          status=failure.status) from None
 
 
 @check("loss_backward_contract", calls=["loss_backward"])
@@ -358,6 +416,71 @@ def loss_backward_contract(ctx: Context) -> None:
     expect_array(ctx.call("loss_backward", 7, p), what="loss_backward(7, predictions)",
                  library="torch", shapes=[(CLASSES, 1)])
     expect_untouched(ctx.mutated, ctx.assignment.functions)
+
+
+# -- the chain: loss_backward then softmax_backward ------------------------------------------
+
+CHAIN_CASES = [(3, np.array([0.5, -1.0, 2.0, 0.3, 0.0, -0.7, 1.2, 0.8, -2.0, 0.1])),
+               (7, np.linspace(-1.5, 1.5, CLASSES)), (0, np.array([1.0, 0.0] * 5)),
+               (9, np.array([-0.3, 0.9, 0.2, -1.1, 0.6, 1.4, -0.5, 0.0, 0.7, -0.9]))]
+
+
+def own_function_right(ctx: Context, function: str) -> bool:
+    """Whether the student's loss_backward or softmax_backward matches the reference on the
+    chain's cases."""
+    for label, logits in CHAIN_CASES:
+        a = logits.astype(F32).reshape(CLASSES, 1)
+        p = predictions_from(ctx, a)
+        if function == "loss_backward":
+            args, expected = (label, p), ref64(ctx.reference.loss_backward, label, p)
+        else:
+            g = ref64(ctx.reference.loss_backward, label, p).astype(F32)
+            args, expected = (a, g), ref64(ctx.reference.softmax_backward, a, g)
+        try:
+            assert_close(ctx.call(function, *args), expected, what=function, name="grad", input_dtypes=[F32])
+        except CheckFailed:
+            return False
+    return True
+
+
+def chain_composes(ctx: Context, function: str) -> None:
+    """A floor check: the student's own pair, softmax_backward(a, loss_backward(label,
+    softmax(a))), gives softmax(a) - onehot(label). Only a question whose function is
+    wrong needs it; there it says whether the chain is right (and a course may grant
+    partial credit for it: `floor` in assignment.yaml)."""
+    if own_function_right(ctx, function):
+        return
+    for label, logits in CHAIN_CASES:
+        a = logits.astype(F32).reshape(CLASSES, 1)
+        p = predictions_from(ctx, a)
+        expected = ref64(ctx.reference.loss_softmax_backward, label, p)
+        try:
+            upstream = ctx.call("loss_backward", label, p)
+            gradient = as_array(upstream, (CLASSES, 1), what="loss_backward's result").astype(F32)
+            got = ctx.call("softmax_backward", a, gradient)
+            assert_close(got, expected, what=f"softmax_backward(a, loss_backward({label}, softmax(a)))",
+                         inputs=f"a = {describe(a)}", name="grad", input_dtypes=[F32])
+        except CheckFailed as failure:
+            raise CheckFailed("Your loss_backward and softmax_backward, chained as the lab's training uses them, "
+                              "do not give dloss/da = softmax(a) - onehot(label) either:\n" + failure.message,
+                              hint="") from None
+    floor = ctx.spec.floor or 0.0
+    credit = (f" This course gives {floor:.0%} of the question's points for a chain that is right."
+              if floor > 0 else "")
+    ctx.note("Your loss_backward and softmax_backward are not right on their own, but chained as the lab's "
+             "training uses them, softmax_backward(a, loss_backward(label, softmax(a))), they give "
+             "dloss/da = softmax(a) - onehot(label): the chain is right, and a classifier trained with it "
+             f"learns.{credit}")
+
+
+@check("loss_backward_chain_composes", calls=["loss_backward", "softmax_backward"])
+def loss_backward_chain_composes(ctx: Context) -> None:
+    chain_composes(ctx, "loss_backward")
+
+
+@check("softmax_backward_chain_composes", calls=["loss_backward", "softmax_backward"])
+def softmax_backward_chain_composes(ctx: Context) -> None:
+    chain_composes(ctx, "softmax_backward")
 
 
 # -- softmax_backward -------------------------------------------------------------------

@@ -36,9 +36,12 @@ def render_bounded(report: Report) -> str:
         for check in question.checks:
             for figure in check.figures:
                 lines.append(f"  figure {figure.name}: {figure.caption}")
-            if check.passed:
+            if check.passed and not check.message:
                 continue
-            points = f"{check.score:+.2f}" if check.deducts else f"0/{check.max_score:.2f}"
+            if check.earns:
+                points = f"{check.score:.2f}/{check.max_score:.2f}" if check.passed else f"0/{check.max_score:.2f}"
+            else:
+                points = f"{check.score:+.2f}"
             lines.append(f"  {MARK[check.status.value]} {check.name} ({points})")
             for paragraph in check.message.splitlines()[:12]:
                 lines.extend(textwrap.wrap(paragraph, 100, initial_indent="       ",
