@@ -15,7 +15,10 @@ ROOT = Path(__file__).resolve().parent.parent
 # grader these tests start inherits this one.
 os.environ.setdefault("GRADECHECK_SECRET", "the tests' course secret")
 SAMPLES = ROOT / "assignments" / "softmax_lab" / "samples"
-QUESTIONS = ["softmax", "linear", "loss", "loss_backward", "softmax_backward", "color_histogram", "max_margin"]
+QUESTIONS = ["softmax", "linear", "loss", "loss_backward", "softmax_backward", "color_histogram", "max_margin",
+             "sgd", "momentum", "minibatch", "training", "histogram_training", "softmax_gradient_derivation"]
+# the questions the grader scores (Autolab's scores line): all but the written one
+AUTOMATIC = [q for q in QUESTIONS if q != "softmax_gradient_derivation"]
 
 
 def run_grader(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:

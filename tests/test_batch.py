@@ -75,7 +75,7 @@ def test_interrupted_run_resumes_without_losing_or_regrading(class_folder, tmp_p
 
     summary = json.loads((out / "summary.json").read_text())
     assert summary["submissions"] == len(CLASS)
-    assert summary["median"] == 82.5
+    assert summary["median"] == 122.5
     assert summary["questions"]["softmax"]["full_marks_rate"] == 1.0
     assert summary["questions"]["color_histogram"]["full_marks_rate"] == round(5 / 6, 4)
     assert summary["most_failed_checks"]

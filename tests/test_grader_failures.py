@@ -9,7 +9,7 @@ import textwrap
 
 import pytest
 
-from conftest import QUESTIONS, ROOT, SAMPLES
+from conftest import AUTOMATIC, ROOT, SAMPLES
 
 pytestmark = pytest.mark.slow
 
@@ -58,7 +58,7 @@ def test_a_library_that_cannot_import_is_a_grader_error(broken_torch, tmp_path, 
     assert "failed to map segment" in text, "the cause reaches the staff"
     if fmt == "autolab":
         last = json.loads(done.stdout.rstrip("\n").split("\n")[-1])
-        assert last["scores"] == {q: 0 for q in QUESTIONS}
+        assert last["scores"] == {q: 0 for q in AUTOMATIC}
     if fmt == "gradescope":
         results = json.loads(text)
         assert results["score"] == 0 and "grader" in results["output"]

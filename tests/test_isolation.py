@@ -78,7 +78,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from test_attacks import EXPECTED, LONG_CALLS, QUESTIONS, _limited_copy
+from test_attacks import AUTOMATIC, EXPECTED, LONG_CALLS, REPORTED, TRAINING, _limited_copy
 
 pytestmark = pytest.mark.slow
 
@@ -107,7 +107,7 @@ LEVELS = ("namespaces", "userns", "landlock")
 SHARED_FOLDERS = ("/run/lock", "/var/tmp", "/dev/shm", "/tmp")
 CLASS = {"ann": ATTACKS / "spinning_children.py", "ben": GOOD, "cat": ATTACKS / "report_rewriter.py"}
 PLANTED_REPORT = {"assignment": "softmax_lab", "student": "alice", "score": 100, "max_score": 100,
-                  "questions": [{"name": q, "score": 10, "max_score": 10, "checks": []} for q in QUESTIONS]}
+                  "questions": [{"name": q, "score": 10, "max_score": 10, "checks": []} for q in REPORTED]}
 DAEMON_GRACE_S = 3.0  # after the grader exits, for any daemon that would write after it
 GRADE_TIMEOUT_S = 900  # a guard against a hung grader, not a timing assertion
 JUDGE_RSS_MB = 1536
@@ -115,7 +115,7 @@ PROBE = ('import os as _os\n'
          'print("gradecheck-isolation-probe uid=%d euid=%d map=%s;" % (_os.getuid(), _os.geteuid(),\n'
          '      " ".join(open("/proc/self/uid_map").read().split())), flush=True)\n')
 PROBE_LINE = re.compile(r"gradecheck-isolation-probe uid=(\d+) euid=(\d+) map=([\d ]*);")
-MAX_SCORES = {q["name"]: float(q["points"]) for q in yaml.safe_load(
+MAX_SCORES = {q["name"]: 0.0 if q.get("manual") else float(q["points"]) for q in yaml.safe_load(
     (ROOT / "assignments" / "softmax_lab" / "assignment.yaml").read_text(encoding="utf-8"))["questions"]}
 AS_ROOT = os.geteuid() == 0
 
@@ -574,7 +574,7 @@ def _attack_processes_started_since(since: float) -> list[int]:
 # -- checks ---------------------------------------------------------------------------
 
 def _honest(name: str) -> dict[str, float]:
-    return {q: EXPECTED[name].get(q, MAX_SCORES[q]) for q in QUESTIONS}
+    return {q: EXPECTED[name].get(q, 0.0 if q in TRAINING else MAX_SCORES[q]) for q in REPORTED}
 
 
 def _messages(report: dict, question: str) -> str:
@@ -582,10 +582,10 @@ def _messages(report: dict, question: str) -> str:
 
 
 def _check_scores(name: str, got: dict[str, float], where: str, report: dict | None = None) -> None:
-    assert list(got) == QUESTIONS, f"{where}: questions {list(got)}"
+    assert list(got) in (REPORTED, AUTOMATIC), f"{where}: questions {list(got)}"
     expected = _honest(name)
     wrong = {}
-    for question in QUESTIONS:
+    for question in got:
         if name in STOPPED_IN_LINEAR and question == "linear":
             floor = STOPPED_IN_LINEAR[name]
             if not floor - 1e-3 <= got[question] <= MAX_SCORES[question] + 1e-3:
@@ -644,10 +644,10 @@ def test_reports_record_the_isolation_level(graded):
 def test_autolab_last_line_is_the_graders(graded, name):
     run = graded.runs[(name, "autolab")]
     last = _scores_line(run)
-    assert list(last["scores"]) == QUESTIONS
+    assert list(last["scores"]) == AUTOMATIC
     if name in AUTOLAB_AND_JSON:
         report = graded.runs[(name, "json")].report()
-        assert last["scores"] == {q["name"]: q["score"] for q in report["questions"]}, run.stdout[-2000:]
+        assert last["scores"] == {q["name"]: q["score"] for q in report["questions"] if not q.get("manual")}, run.stdout[-2000:]
         assert abs(last["scoreboard"][0] - report["score"]) < 1e-6
     else:
         assert abs(last["scoreboard"][0] - sum(last["scores"].values())) < 1e-3
@@ -670,9 +670,9 @@ def test_example_bank_cannot_be_poisoned(graded):
     good = runs["good"].report()
     assert {q["name"]: q["score"] for q in good["questions"]} == MAX_SCORES, json.dumps(good)[:4000]
     buggy = runs["buggy"].report()
-    expected = {q: BUGGY_EXPECTED.get(q, MAX_SCORES[q]) for q in QUESTIONS}
+    expected = {q: BUGGY_EXPECTED.get(q, MAX_SCORES[q]) for q in REPORTED}
     got = {q["name"]: q["score"] for q in buggy["questions"]}
-    assert all(abs(got[q] - expected[q]) < 1e-3 for q in QUESTIONS), f"buggy: got {got}, expected {expected}"
+    assert all(abs(got[q] - expected[q]) < 1e-3 for q in REPORTED), f"buggy: got {got}, expected {expected}"
 
 
 def test_finished_reports_stay_untouched(graded):
@@ -707,9 +707,9 @@ def test_grade_all_keeps_every_honest_grade(graded):
     assert sorted(rows) == sorted(CLASS)
     for student, report in reports.items():
         assert abs(float(rows[student]["total"]) - sum(scores[student].values())) < 1e-3, rows[student]
-        for question in QUESTIONS:
+        for question in AUTOMATIC:
             assert abs(float(rows[student][question]) - scores[student][question]) < 1e-3, (student, question)
-    assert float(rows["ben"]["total"]) == 140 and float(rows["cat"]["total"]) == 140
+    assert float(rows["ben"]["total"]) == 140 and float(rows["cat"]["total"]) == 100
 
 
 def test_judges_memory_stays_reasonable(graded):

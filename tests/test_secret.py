@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import QUESTIONS, ROOT, run_grader
+from conftest import AUTOMATIC, QUESTIONS, ROOT, run_grader
 from grader import secret as secret_module
 from grader.errors import GraderError
 
@@ -158,7 +158,7 @@ def test_platform_formats_refuse_to_grade_without_a_secret(tmp_path, monkeypatch
                            str(LAB / "samples" / "correct.py"), "--format", "autolab"],
                           cwd=ROOT, capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode != 0 and "no course secret" in done.stdout
-    assert json.loads(done.stdout.rstrip("\n").split("\n")[-1])["scores"] == {q: 0 for q in QUESTIONS}
+    assert json.loads(done.stdout.rstrip("\n").split("\n")[-1])["scores"] == {q: 0 for q in AUTOMATIC}
 
 
 def test_secret_files_and_salts(tmp_path, monkeypatch):

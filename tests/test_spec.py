@@ -39,9 +39,11 @@ def error_of(folder) -> SpecError:
 def test_the_shipped_spec_loads():
     assignment = spec.load("softmax_lab")
     assert [q.name for q in assignment.questions] == [
-        "softmax", "linear", "loss", "loss_backward", "softmax_backward", "color_histogram", "max_margin"]
+        "softmax", "linear", "loss", "loss_backward", "softmax_backward", "color_histogram", "max_margin",
+        "sgd", "momentum", "minibatch", "training", "histogram_training", "softmax_gradient_derivation"]
     assert assignment.question("max_margin").optional
-    assert sum(q.points for q in assignment.questions) == assignment.total_points
+    assert sum(q.points for q in assignment.questions) == assignment.total_points == 150
+    assert assignment.automatic_points == 140
     load_registry(assignment)
 
 
