@@ -26,7 +26,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from conftest import QUESTIONS, ROOT, SAMPLES
+from conftest import AUTOMATIC, QUESTIONS, ROOT, SAMPLES
 from grader import unpack
 from grader.errors import SubmissionError
 from grader.outcome import Status
@@ -83,7 +83,7 @@ def check_autolab(done: subprocess.CompletedProcess, code: int = 0) -> dict:
     lines = done.stdout.decode("utf-8").rstrip("\n").split("\n")
     assert lines[-2] == "", "a blank line must precede the scores line"
     last = strict_json(lines[-1].encode("utf-8"))
-    assert list(last["scores"]) == QUESTIONS
+    assert list(last["scores"]) == AUTOMATIC
     return last
 
 

@@ -57,7 +57,7 @@ def _expected(assignment, submission: Path) -> float:
     """What a submission must score: full marks less the questions its docstring says it loses."""
     line = next(x for x in submission.read_text().splitlines() if x.startswith("Loses:"))
     lost = {name.strip() for name in line.split(":", 1)[1].split(",")} - {"none"}
-    return assignment.total_points - sum(q.points for q in assignment.questions if q.name in lost)
+    return assignment.automatic_points - sum(q.points for q in assignment.questions if q.name in lost)
 
 
 def _score(assignment, submission: Path, monkeypatch) -> float:
@@ -292,7 +292,7 @@ CLASS = {
     "dave.py": GOOD,
     "erin.py": CORPUS / "bad" / "histogram_bgr.py",
 }
-HONEST = {"alice": 100, "bob": 75, "dave": 100, "erin": 85}
+HONEST = {"alice": 140, "bob": 115, "dave": 140, "erin": 125}
 
 
 @pytest.fixture
@@ -434,7 +434,7 @@ def test_a_judge_killed_from_outside_mid_grade(class_folder, tmp_path):
     time.sleep(1)
     os.kill(judges[0], signal.SIGKILL)
     _finish(run, timeout=300)  # the import never ends: only a batch that waits for nobody finishes
-    assert _gradebook(out) == {"aaron": 0, "alice": 100, "bob": 75}
+    assert _gradebook(out) == {"aaron": 0, "alice": 140, "bob": 115}
     report = json.loads((out / "reports" / "aaron.json").read_text())
     assert "died (signal 9, SIGKILL)" in report["error"]
     assert json.loads((out / "summary.json").read_text())["grader_errors"] == ["aaron"]

@@ -201,15 +201,23 @@ def check_linear_backward(seed=0):
 check_linear_backward()
 """),
     ("markdown", r"""
-## 6. Training with stochastic gradient descent
+## 6. Training with stochastic gradient descent (Question 1)
 
-Now put it together: pick an image at random, run the forward pass, get the
-gradients, and move every weight a small step against its gradient. Repeat.
-Raise `STEPS` when you train on CIFAR-10 (and expect around 40% test accuracy
-there, not the near-perfect score of the synthetic set).
+Now put it together: visit the training images in a random order, run the
+forward pass, get the gradients, and move every weight a small step against
+its gradient. `sgd_step` is that step, with L2 weight decay on the weight;
+`momentum_step` (optional) keeps a velocity. The batch functions (optional)
+do the same for a (D, B) matrix of B example columns, averaging the loss.
+`train` puts it all together and returns the weights and, per epoch, the
+training and validation loss and accuracy: plot them. When the grader runs
+your `train`, it supplies its own correct versions of the functions above, so
+a mistake in one of those costs only its own question. Expect around 40%
+validation accuracy on CIFAR-10, far more on the synthetic set.
 """),
+    ("functions", ["sgd_step", "momentum_step", "softmax_batch", "loss_batch", "loss_softmax_backward_batch",
+                   "linear_backward_batch", "train"]),
     ("code", r"""
-STEPS = 1000
+EPOCHS = 2
 
 
 def accuracy(weight, bias, features, labels):
@@ -218,36 +226,18 @@ def accuracy(weight, bias, features, labels):
     return float((scores.argmax(dim=0) == labels).float().mean())
 
 
-def train(features, labels, steps, learning_rate=0.01, seed=0):
-    '''Plain SGD, one example per step, on (N, D) features; returns weight, bias and losses.'''
-    generator = torch.Generator().manual_seed(seed)
-    weight = 0.001 * torch.randn(10, features.shape[1], generator=generator)
-    bias = torch.zeros(10, 1)
-    losses = []
-    for _ in range(steps):
-        i = int(torch.randint(len(features), (1,), generator=generator))
-        x, label = features[i].reshape(-1, 1), int(labels[i])
-        predictions = softmax(linear(x, weight, bias))
-        losses.append(float(loss(label, predictions)))
-        grad_scores = loss_softmax_backward(label, predictions)
-        grad_weight, grad_bias = linear_backward(x, weight, bias, grad_scores)
-        weight = weight - learning_rate * grad_weight
-        bias = bias - learning_rate * grad_bias
-    return weight, bias, losses
-
-
-def train_on_pixels(steps=STEPS):
-    '''Train on raw pixels and report the loss and the test accuracy.'''
+def train_on_pixels(epochs=EPOCHS):
+    '''Train on raw pixels; print the curves' values and the final accuracy.'''
     train_x = train_images.reshape(len(train_images), -1)
-    test_x = test_images.reshape(len(test_images), -1)
-    weight, bias, losses = train(train_x, train_labels, steps)
-    window = max(1, min(100, steps // 2))
-    print(f"mean loss: first {window} steps {np.mean(losses[:window]):.3f}, "
-          f"last {window} steps {np.mean(losses[-window:]):.3f}")
-    print(f"test accuracy: {accuracy(weight, bias, test_x, test_labels):.1%}")
+    val_x = test_images.reshape(len(test_images), -1)
+    result = train(train_x, train_labels, val_x, test_labels, epochs, 0.005)
+    for name in ("train_loss", "val_loss", "train_accuracy", "val_accuracy"):
+        print(f"{name:>15}:", " ".join(f"{value:.3f}" for value in result[name]))
+    print(f"validation accuracy: {accuracy(result['weight'], result['bias'], val_x, test_labels):.1%}")
+    return result
 
 
-train_on_pixels()
+pixels = train_on_pixels()
 """),
     ("markdown", r"""
 ## Question 1: `loss_backward`
@@ -315,16 +305,16 @@ Then train the same classifier on histograms instead of pixels.
 """),
     ("functions", ["color_histogram"]),
     ("code", r"""
-def train_on_histograms(bins=16, count=1000, steps=STEPS):
-    '''Train on colour histograms of the first `count` training images.'''
+def train_on_histograms(bins=16, count=1000, epochs=EPOCHS):
+    '''Question 4: train on colour histograms of the first `count` training images.'''
     def features(images):
         return torch.stack([color_histogram(image, bins).reshape(-1) for image in images])
 
     train_x, test_x = features(train_images[:count]), features(test_images)
     print("one histogram, red block:", train_x[0, :bins])
-    weight, bias, _ = train(train_x.float(), train_labels[:count], steps, learning_rate=0.5)
-    print(f"test accuracy on {3 * bins} histogram features: "
-          f"{accuracy(weight, bias, test_x.float(), test_labels):.1%}")
+    result = train(train_x.float(), train_labels[:count], test_x.float(), test_labels, epochs, 5.0)
+    print(f"validation accuracy on {3 * bins} histogram features: "
+          f"{accuracy(result['weight'], result['bias'], test_x.float(), test_labels):.1%}")
 
 
 train_on_histograms()
