@@ -196,7 +196,7 @@ def train(trainX, trainY, valX, valY, epochs, learningRate, weightDecay=0.0, mom
 
     trainX (N, D) and valX (M, D) hold one example per row (floats); trainY (N,) and
     valY (M,) the labels (integers in [0, 10)). Start from small random weights drawn
-    with torch.manual_seed(seed) (or from zeros), visit the training examples in a
+    with a torch.Generator seeded with `seed` (or from zeros), visit the training examples in a
     fresh random order each epoch, and update with sgd_step, or with momentum_step
     when momentum > 0; batchSize > 1 uses the batch functions above on columns
     trainX[indices].t(). Use the functions written above.
@@ -207,15 +207,15 @@ def train(trainX, trainY, valX, valY, epochs, learningRate, weightDecay=0.0, mom
     epoch, on the whole validation set).
     """
     # BEGIN SOLUTION
-    torch.manual_seed(seed)
+    shuffler = torch.Generator().manual_seed(int(seed))
     features = trainX.shape[1]
-    weight = 0.01 * torch.randn(10, features, dtype=trainX.dtype)
+    weight = 0.01 * torch.randn(10, features, dtype=trainX.dtype, generator=shuffler)
     bias = torch.zeros(10, 1, dtype=trainX.dtype)
     velocityWeight, velocityBias = torch.zeros_like(weight), torch.zeros_like(bias)
     history = {"train_loss": [], "train_accuracy": [], "val_loss": [], "val_accuracy": []}
     for _ in range(epochs):
         totalLoss, correct = 0.0, 0
-        order = torch.randperm(trainX.shape[0])
+        order = torch.randperm(trainX.shape[0], generator=shuffler)
         for start in range(0, len(order), batchSize):
             indices = order[start:start + batchSize]
             if batchSize == 1:
@@ -226,7 +226,7 @@ def train(trainX, trainY, valX, valY, epochs, learningRate, weightDecay=0.0, mom
                 correct += int(int(predictions.argmax()) == label)
                 gradOutput = loss_softmax_backward(label, predictions)
                 gradWeight, gradBias = linear_backward(x, weight, bias, gradOutput)
-            else:
+            if batchSize > 1:
                 labels = trainY[indices].long()
                 x = trainX[indices].t()
                 predictions = softmax_batch(linear(x, weight, bias))
@@ -238,7 +238,7 @@ def train(trainX, trainY, valX, valY, epochs, learningRate, weightDecay=0.0, mom
                 weight, bias, velocityWeight, velocityBias = momentum_step(
                     weight, bias, gradWeight, gradBias, velocityWeight, velocityBias,
                     learningRate, weightDecay, momentum)
-            else:
+            if momentum <= 0:
                 weight, bias = sgd_step(weight, bias, gradWeight, gradBias, learningRate, weightDecay)
         history["train_loss"].append(totalLoss / trainX.shape[0])
         history["train_accuracy"].append(correct / trainX.shape[0])

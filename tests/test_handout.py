@@ -240,7 +240,7 @@ def test_student_works_in_the_notebook(built, reference, tmp_path):
     executed = run([sys.executable, "-c", runner, path.name], lab)
     assert executed.returncode == 0, executed.stderr
     assert "synthetic" in executed.stdout  # no CIFAR-10 here, and no download
-    assert re.search(r"test accuracy: \d", executed.stdout)
+    assert re.search(r"validation accuracy: \d", executed.stdout)
     assert totals(executed.stdout) == (140.0, 140.0), executed.stdout  # the grade cell's table
 
     handin = run(["./make_handin.sh"], lab)  # only the notebook was edited
