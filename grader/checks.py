@@ -32,10 +32,72 @@ from .spec import Assignment, CheckSpec
 
 
 class ExampleSource(Protocol):
-    """Where a check's for_all examples may come from instead of a live hypothesis run
-    (grader.examples.ExampleBank): the recorded examples, or None to run live."""
+    """Where a check's for_all examples come from. The engine's sources: LIVE (hypothesis
+    draws them), RecordingExamples (hypothesis draws them and they are logged), an
+    example bank (grader.examples.ExampleBank: replays what was logged, hypothesis takes
+    over at the first failure); the handout's replay (handout.replay) is one more."""
 
-    def examples(self, check: str, index: int, signature: str) -> list[tuple] | None: ...
+    def run(self, check: str, index: int, signature: str, body: Callable,
+            live: Callable[[Callable], None]) -> None:
+        """Run `body` on the examples of the `index`-th for_all of `check`, whose
+        strategies `signature` describes; `live(body)` runs hypothesis on it."""
+        ...
+
+
+class LiveExamples:
+    """Every for_all runs hypothesis."""
+
+    def run(self, check: str, index: int, signature: str, body: Callable,
+            live: Callable[[Callable], None]) -> None:
+        live(body)
+
+
+LIVE = LiveExamples()
+
+
+class RecordingExamples:
+    """Hypothesis draws, and each for_all's examples are appended to `log` as
+    (signature, [argument tuples]). `prepare(values, count)` may replace what the body
+    receives (count: the examples logged so far for this for_all) before it is logged;
+    `keep(values)` turns them into what is logged (a copy, by default)."""
+
+    def __init__(self, log: list, prepare: Callable[[tuple, int], tuple] | None = None,
+                 keep: Callable[[tuple], Any] | None = None):
+        self.log = log
+        self.prepare = prepare
+        self.keep = keep or copy_example
+
+    def run(self, check: str, index: int, signature: str, body: Callable,
+            live: Callable[[Callable], None]) -> None:
+        drawn: list = []
+        self.log.append((signature, drawn))
+        live(_logging(body, drawn, self.prepare, self.keep))
+
+
+class ReplayingExamples:
+    """Replays recorded examples (`recorded(check, index, signature)`: the argument
+    tuples, or None to run live). With `fallback`, the first example the body fails on
+    hands the for_all to hypothesis, which draws the same examples up to there and
+    shrinks the failure (an example bank); without, the recording is all there is and
+    an example the body rejects (hypothesis's assume) is skipped (the handout)."""
+
+    def __init__(self, recorded: Callable[[str, int, str], list | None], fallback: bool = True):
+        self.recorded = recorded
+        self.fallback = fallback
+
+    def run(self, check: str, index: int, signature: str, body: Callable,
+            live: Callable[[Callable], None]) -> None:
+        examples = self.recorded(check, index, signature)
+        if examples is None:
+            live(body)
+        elif self.fallback:
+            _replay(body, examples, live)
+        else:
+            for example in examples:
+                try:
+                    body(*example)
+                except UnsatisfiedAssumption:
+                    continue
 
 
 CheckFunction = Callable[["Context"], None]
@@ -94,6 +156,10 @@ class RegisteredCheck:
     name: str
     calls: tuple[str, ...]
     function: CheckFunction
+    # what the check runs with instead of the grading job's reference and examples, made
+    # fresh for each run: {"reference": ..., "answers": ..., "examples": ...} (the
+    # handout's recording and replay); None: the job's own
+    sources: Callable[[], dict[str, Any]] | None = None
 
 
 class Registry:
@@ -178,22 +244,23 @@ def load_registry(assignment: Assignment) -> dict[str, RegisteredCheck]:
 class Context:
     """What a running check can use: student calls, the reference, hypothesis.
 
-    With a `bank` (grader.examples), `for_all` replays the recorded examples
-    and runs hypothesis only when one fails; with a `recorder` list, it runs
-    hypothesis and appends each for_all's examples to it.
+    `examples` says where for_all's examples come from (ExampleSource: live by
+    default, an example bank, a recording...). `answers(function, *args)`, when
+    given, answers ctx.expected instead of the reference run here.
     """
 
     def __init__(self, *, sandbox: Sandbox, reference: ModuleType, assignment: Assignment,
                  check: CheckSpec, registered: RegisteredCheck, broken: dict[str, CallOutcome],
-                 bank: ExampleSource | None = None, recorder: list | None = None, salt: str = ""):
+                 examples: ExampleSource | None = None, answers: Callable[..., Any] | None = None,
+                 salt: str = ""):
         self.sandbox = sandbox
         self.reference = reference
         self.assignment = assignment
         self.spec = check
         self.registered = registered
         self.broken = broken
-        self.bank = bank
-        self.recorder = recorder
+        self.examples = examples or LIVE
+        self.answers = answers
         # the course secret's salt (grader/secret.py): "" draws the public examples
         self.salt = salt
         self.rng = np.random.default_rng(_seed(salt + check.name))
@@ -221,6 +288,8 @@ class Context:
         """The reference's answer to `function(*args)` (a student function or a driver,
         run here with a kit around the reference), decoded as a worker's reply is.
         A reference that fails is a bug of the assignment: RuntimeError."""
+        if self.answers is not None:
+            return self.answers(function, *args)
         calls = ReferenceCalls.of(self.assignment, self.reference)
         outcome = calls.call(function, *args, driver=function in self.assignment.drivers)
         if not outcome.ok:
@@ -304,28 +373,23 @@ class Context:
             test()
 
         def run(body: Callable) -> None:
-            if self.recorder is not None:
-                drawn: list[tuple] = []
-                self.recorder.append((signature, drawn))
-                live(_logging(body, drawn))
-                return
-            recorded = self.bank.examples(self.spec.name, index, signature) if self.bank is not None else None
-            if recorded is None:
-                live(body)
-                return
-            _replay(body, recorded, live)
+            self.examples.run(self.spec.name, index, signature, body, live)
 
         return run
 
 
-def _logging(body: Callable, drawn: list[tuple]) -> Callable:
-    """`body`, appending a copy of each example to `drawn` before running it."""
+def _logging(body: Callable, drawn: list, prepare: Callable[[tuple, int], tuple] | None = None,
+             keep: Callable[[tuple], Any] = lambda values: copy_example(values)) -> Callable:
+    """`body`, appending what `keep` makes of each example to `drawn` before running it
+    (after `prepare`, if given, replaced what the body receives)."""
     signature = inspect.signature(body)
 
     @functools.wraps(body)  # hypothesis reads the body's parameters through this
     def logged(*args: Any, **kwargs: Any) -> Any:
         values = tuple(signature.bind(*args, **kwargs).arguments.values())
-        drawn.append(copy_example(values))
+        if prepare is not None:
+            values = tuple(prepare(values, len(drawn)))
+        drawn.append(keep(values))
         return body(*values)
 
     return logged

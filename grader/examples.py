@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from . import signing
-from .checks import Context, RegisteredCheck, Unrecordable, copy_example
+from .checks import Context, RecordingExamples, RegisteredCheck, ReplayingExamples, Unrecordable, copy_example
 from .codec import Unencodable, decode, encode
 from .reference_calls import ReferenceCalls
 from .sandbox import protocol
@@ -53,12 +53,14 @@ _MEMORY: dict[str, "ExampleBank"] = {}
 Recorded = list[tuple[str, list[tuple]]]  # per for_all of a check: (signature, examples)
 
 
-class ExampleBank:
+class ExampleBank(ReplayingExamples):
     """Recorded examples per check: for each of its for_all calls, the strategies'
     signature and the argument tuples in the order hypothesis drew them. A check
-    mapped to None is always run live."""
+    mapped to None is always run live. As an example source it replays them, and
+    hypothesis takes over at the first example a submission fails."""
 
     def __init__(self, key: str, checks: dict[str, Recorded | None]):
+        super().__init__(self.examples, fallback=True)
         self.key = key
         self.checks = checks
 
@@ -143,7 +145,8 @@ def record_bank(assignment: Assignment, registry: dict[str, RegisteredCheck],
         for check in question.checks:
             log: Recorded = []
             ctx = Context(sandbox=calls, reference=reference, assignment=assignment, check=check,  # type: ignore[arg-type]
-                          registered=registry[check.name], broken={}, recorder=log, salt=salt)
+                          registered=registry[check.name], broken={}, examples=RecordingExamples(log),
+                          salt=salt)
             try:
                 registry[check.name].function(ctx)
             except Exception:  # noqa: BLE001 - CheckFailed, Unrecordable or a check's own bug

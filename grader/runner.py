@@ -89,7 +89,7 @@ def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
                     result = _result(check, Status.NOT_RUN, JOB_TIME_USED)
                 else:
                     result = run_check(check, registry[check.name], sandbox=sandbox,
-                                       reference=reference, assignment=assignment, broken=broken, bank=bank,
+                                       reference=reference, assignment=assignment, broken=broken, examples=bank,
                                        salt=salt)
                     if (deadline is not None and time.monotonic() >= deadline
                             and JOB_TIME_USED in result.message and not result.passed):
@@ -112,6 +112,8 @@ def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
 def run_check(check: CheckSpec, registered: RegisteredCheck, **context: object) -> CheckResult:
     """Run one check and turn however it ended into a CheckResult."""
     started = time.monotonic()
+    if registered.sources is not None:  # the check's own reference and examples (the handout's)
+        context = {**context, **registered.sources()}
     ctx = Context(check=check, registered=registered, **context)  # type: ignore[arg-type]
     failure_seen: CheckFailed | None = None
     try:

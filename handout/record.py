@@ -28,16 +28,15 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import functools
-import inspect
 import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from grader import codec
-from grader.checks import Context, RegisteredCheck
+from grader.checks import RecordingExamples, RegisteredCheck
 from grader.errors import GraderError
 from grader.loaded import load as load_assignment
+from grader.reference_calls import ReferenceCalls
 from grader.runner import run_check
 from grader.sandbox.client import Sandbox
 from grader.sandbox.kit import top_names
@@ -83,70 +82,45 @@ class RecordingReference:
         return result
 
 
-def recording_expected(ctx: Context, recording: RecordingReference) -> Callable:
-    """Wrap ctx.expected so that each answer is logged with the reference's calls.
-
-    Context.expected reads ctx.reference when called: it gets the real reference
-    for the call (not the recording wrapper, whose own log would count it twice)."""
-    original, real = ctx.expected, ctx.reference
-
-    def expected(function: str, *args: Any) -> Any:
-        shown, ctx.reference = ctx.reference, real
-        try:
-            answer = original(function, *args)
-        finally:
-            ctx.reference = shown
-        return recording.log(replay.EXPECTED + function, answer, args, {})
-
-    return expected
-
-
-def recording_examples(original: Callable, record: dict) -> Callable:
-    """Wrap Context.for_all so that each example the body gets is logged."""
-
-    def for_all(*strategies: Any, max_examples: int | None = None) -> Callable[[Callable], None]:
-        run = original(*strategies, max_examples=max_examples)
-        examples: list[list] = []
-        record["examples"].append(examples)
-
-        def wrap(body: Callable) -> None:
-            signature = inspect.signature(body)
-
-            @functools.wraps(body)  # hypothesis reads the body's signature through this
-            def logged(*args: Any, **kwargs: Any) -> Any:
-                bound = signature.bind(*args, **kwargs)
-                values = [_seeded(v, len(examples)) for v in bound.arguments.values()]
-                examples.append([_encode_example(v, len(examples)) for v in values])
-                return body(*values)
-
-            run(logged)
-
-        return wrap
-
-    return for_all
-
-
-def _seeded(value: Any, seed: int) -> Any:
-    return random.Random(seed) if isinstance(value, random.Random) else value
-
-
-def _encode_example(value: Any, seed: int) -> Any:
-    if isinstance(value, random.Random):
-        return {"t": "random", "seed": seed}
+def _encode_example(value: Any) -> Any:
+    if isinstance(value, _SeededRandom):
+        return {"t": "random", "seed": value.seed_used}
     return codec.encode(value)
 
 
-def _recording(name: str, function: Callable, record: dict) -> Callable:
-    @functools.wraps(function)
-    def run(ctx: Context) -> None:
-        recording = RecordingReference(ctx.reference, record)
-        if hasattr(ctx, "expected"):
-            ctx.expected = recording_expected(ctx, recording)
-        ctx.reference = recording
-        ctx.for_all = recording_examples(ctx.for_all, record)
-        function(ctx)
+class _SeededRandom(random.Random):
+    """A random.Random that remembers its seed (to record it)."""
 
-    return run
+    def __init__(self, seed: int):
+        super().__init__(seed)
+        self.seed_used = seed
+
+
+def _seeded_randoms(values: tuple, count: int) -> tuple:
+    return tuple(_SeededRandom(count) if isinstance(v, random.Random) else v for v in values)
+
+
+def recording_sources(assignment: Assignment, reference: Any, record: dict,
+                      log: list) -> Callable[[], dict[str, Any]]:
+    """What a visible check runs with while it is recorded: the reference, logging each
+    call and answer into `record`; ctx.expected's answers, logged the same way; and
+    hypothesis's examples, logged into `log` (a RecordingExamples source)."""
+    calls = ReferenceCalls.of(assignment, reference)
+
+    def make() -> dict[str, Any]:
+        recording = RecordingReference(reference, record)
+
+        def answers(function: str, *args: Any) -> Any:
+            outcome = calls.call(function, *args, driver=function in assignment.drivers)
+            if not outcome.ok:
+                raise RuntimeError(f"the reference failed on {function}(): {outcome.message}")
+            return recording.log(replay.EXPECTED + function, outcome.value, args, {})
+
+        examples = RecordingExamples(log, prepare=_seeded_randoms,
+                                     keep=lambda values: [_encode_example(v) for v in values])
+        return {"reference": recording, "answers": answers, "examples": examples}
+
+    return make
 
 
 def embedded(assignment: Assignment) -> Assignment:
@@ -203,11 +177,13 @@ def record_visible_checks(assignment: Assignment) -> dict:
                     if check.visibility != "visible":
                         continue
                     record: dict = {"examples": [], "answers": {}, "calls": []}
+                    log: list = []
                     registered = registry[check.name]
-                    wrapped = RegisteredCheck(check.name, registered.calls,
-                                              _recording(check.name, registered.function, record))
-                    result = run_check(check, wrapped, sandbox=sandbox, reference=reference,
+                    recorded = RegisteredCheck(check.name, registered.calls, registered.function,
+                                               sources=recording_sources(assignment, reference, record, log))
+                    result = run_check(check, recorded, sandbox=sandbox, reference=reference,
                                        assignment=assignment, broken=broken)
+                    record["examples"] = [drawn for _signature, drawn in log]
                     if not result.passed:
                         raise BuildError(f"visible check {check.name} does not pass on the reference "
                                          f"({result.status.value}): {result.message}")

@@ -3,9 +3,10 @@
 At build time (handout.record) each visible check runs once against the
 reference. What hypothesis drew for it and every answer it asked of the
 reference are stored as data (recorded.json: arrays as base64 bytes, no
-code). In the handout, `install` wraps each public check so that
-`ctx.for_all` replays the recorded examples, and `ctx.reference` and
-`ctx.expected` (the reference's answer to a function or a harness driver)
+code). In the handout, `install` gives each public check its own sources
+(grader.checks.RegisteredCheck.sources): its for_all calls replay the recorded
+examples (an example source, as the engine's banks are), and `ctx.reference`
+and `ctx.expected` (the reference's answer to a function or a harness driver)
 answer from the recording. Everything else is the engine's: student code runs
 in the sandbox (drivers of the shipped harness.py included, `ctx.call_many`
 too), the check's own judgement and messages apply, scoring is the same.
@@ -28,7 +29,7 @@ import numpy as np
 from hypothesis.errors import UnsatisfiedAssumption
 
 from grader import codec
-from grader.checks import RegisteredCheck, Registry
+from grader.checks import RegisteredCheck, Registry, ReplayingExamples
 
 FORMAT = 1
 # How far a call's inputs may drift (relative, on sums) from the recorded ones
@@ -160,39 +161,29 @@ class RecordedReference:
                          "that scores your handin will judge it")
 
 
-def replay_examples(check: str, recorded: list[list[list]]) -> Callable:
-    """A stand-in for Context.for_all that runs the body on the recorded examples."""
-    remaining = iter(recorded)
+def replayed_examples(check: str, recorded: list[list[list]]) -> ReplayingExamples:
+    """The example source of a check in the handout: each for_all runs on its recorded
+    examples, decoded, and only those (no hypothesis: the reference's answers to anything
+    else are not in the handout)."""
 
-    def for_all(*strategies: Any, max_examples: int | None = None) -> Callable[[Callable], None]:
-        examples = next(remaining, None)
-        if examples is None:
+    def examples(name: str, index: int, signature: str) -> list[list]:
+        if index >= len(recorded):
             raise ReplayMiss(f"check {check} draws more examples than were recorded")
+        return [[decode(arg) for arg in example] for example in recorded[index]]
 
-        def run(body: Callable) -> None:
-            for example in examples:
-                try:
-                    body(*[decode(arg) for arg in example])
-                except UnsatisfiedAssumption:
-                    continue  # hypothesis would have discarded this example too
-
-        return run
-
-    return for_all
+    return ReplayingExamples(examples, fallback=False)
 
 
-def replaying(name: str, function: Callable, record: dict) -> Callable:
-    """Wrap a check so that it runs on recorded examples and recorded reference answers."""
+def sources(name: str, record: dict) -> Callable[[], dict[str, Any]]:
+    """What a check runs with in the handout, made fresh for each run: the recorded
+    reference, its recorded answers to ctx.expected, and the recorded examples."""
 
-    @functools.wraps(function)
-    def run(ctx: Any) -> None:
+    def make() -> dict[str, Any]:
         recorded = RecordedReference(name, record)
-        ctx.reference = recorded
-        ctx.expected = recorded.expected
-        ctx.for_all = replay_examples(name, record["examples"])
-        function(ctx)
+        return {"reference": recorded, "answers": recorded.expected,
+                "examples": replayed_examples(name, record["examples"])}
 
-    return run
+    return make
 
 
 def load_recording(path: Path) -> dict:
@@ -209,5 +200,5 @@ def install(registry: Registry, path: Path) -> None:
     for name, registered in list(registry.checks.items()):
         if name not in checks:
             raise ValueError(f"{path}: no recording for check {name!r}")
-        registry.checks[name] = RegisteredCheck(
-            name, registered.calls, replaying(name, registered.function, checks[name]))
+        registry.checks[name] = RegisteredCheck(name, registered.calls, registered.function,
+                                                sources=sources(name, checks[name]))
