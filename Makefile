@@ -7,6 +7,8 @@ STAMP  := $(VENV)/.installed
 DEMO   ?= demo-output
 A      ?= softmax_lab
 OUT    ?= build/handout
+TORCH  ?= 2.13.0
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 
 .PHONY: venv demo test bench handout validate clean
 
@@ -15,7 +17,11 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet "torch==2.13.0"
+	@# torch's CPU build: the file on disk or PyTorch's CPU index; only where neither is
+	@# reachable, the ordinary index's build (on Linux, gigabytes of CUDA libraries)
+	$(PY) -m pip install --quiet "torch==$(TORCH)+cpu" \
+	  || $(PY) -m pip install --quiet --extra-index-url $(TORCH_CPU_INDEX) "torch==$(TORCH)+cpu" \
+	  || $(PY) -m pip install --quiet "torch==$(TORCH)"
 	$(PY) -m pip install --quiet -e .
 	touch $(STAMP)
 

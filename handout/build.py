@@ -91,6 +91,21 @@ def _library_values(assignment: Assignment) -> dict[str, str]:
             "IMPORT_CHECK": ('python3 -c "import torch, numpy, hypothesis, nbformat, yaml; '
                              "print('torch', torch.__version__)\""),
             "REQUIREMENTS_NOTE": "setup.sh installs\n# torch first, from the CPU index.",
+            "STUDENT_REQUIREMENTS": (
+                "# What the local grader needs:  python3 -m pip install -r requirements.txt\n"
+                "# On Linux, torch's CPU build from PyTorch's CPU index: the default build brings\n"
+                "# gigabytes of CUDA libraries, and its import needs more memory than the grader\n"
+                "# gives your code. macOS and Windows builds are CPU-only already.\n"
+                "--extra-index-url https://download.pytorch.org/whl/cpu\n"
+                f'torch=={torch}+cpu; sys_platform == "linux"\n'
+                f'torch=={torch}; sys_platform != "linux"\n'
+                "numpy\nhypothesis\nnbformat\npyyaml\n"),
+            "INSTALL_NOTE": (
+                "On Linux this takes torch's CPU build from PyTorch's CPU index (the default build\n"
+                "brings gigabytes of CUDA libraries, and its import needs more memory than the\n"
+                "grader gives your code); on macOS and Windows, the usual build, CPU-only there.\n"
+                "If your machine reaches only PyPI, install the usual build instead:\n"
+                f"`python3 -m pip install torch=={torch} numpy hypothesis nbformat pyyaml`."),
         }
     return {
         "LIBRARY": "numpy",
@@ -102,6 +117,9 @@ def _library_values(assignment: Assignment) -> dict[str, str]:
         "IMPORT_CHECK": ('python3 -c "import numpy, hypothesis, nbformat, yaml; '
                          "print('numpy', numpy.__version__)\""),
         "REQUIREMENTS_NOTE": "this is a\n# numpy assignment: no torch.",
+        "STUDENT_REQUIREMENTS": ("# What the local grader needs:  python3 -m pip install -r requirements.txt\n"
+                                 "# (a numpy assignment: no torch)\nnumpy\nhypothesis\nnbformat\npyyaml\n"),
+        "INSTALL_NOTE": "The same line works on Linux, macOS and Windows (`python` there).",
     }
 
 
@@ -287,6 +305,7 @@ def student_files(assignment: Assignment) -> Files:
     recorded = _json(record_visible_checks(assignment), compact=True)
     files.update({
         "README.md": Entry(readme.encode()),
+        "requirements.txt": Entry(values["STUDENT_REQUIREMENTS"].encode()),
         "grade.sh": Entry(render("grade.sh", values).encode(), executable=True),
         "make_handin.sh": Entry(render("make_handin.sh", values).encode(), executable=True),
         f"{package}/__init__.py": Entry(b'"""The local grader: public checks only."""\n'),

@@ -313,7 +313,34 @@ def handin(args: argparse.Namespace) -> int:
     return 0
 
 
+# what the local grader imports: module -> the package that provides it
+NEEDED = {"numpy": "numpy", "hypothesis": "hypothesis", "nbformat": "nbformat", "yaml": "pyyaml"}
+
+
+def missing_packages(library: str) -> list[str]:
+    """The packages this Python lacks among those the local grader needs (and the
+    assignment's library), without importing them."""
+    import importlib.util
+
+    needed = dict(NEEDED, **({library: library} if library else {}))
+    return [package for module, package in needed.items() if importlib.util.find_spec(module) is None]
+
+
+def _library() -> str:
+    try:
+        return json.loads((PUBLIC / "assignment.json").read_text(encoding="utf-8")).get("library", "")
+    except (OSError, ValueError):
+        return ""
+
+
 def main(argv: list[str] | None = None) -> int:
+    missing = missing_packages(_library())
+    if missing:
+        print(f"The local grader needs Python packages this Python ({sys.executable}) does not have: "
+              f"{', '.join(missing)}.\nInstall them from the handout folder with:\n\n"
+              f"    {Path(sys.executable).name} -m pip install -r requirements.txt\n\n"
+              "(or name another Python: GRADECHECK_PYTHON=/path/to/python ./grade.sh)", file=sys.stderr)
+        return 2
     parser = argparse.ArgumentParser(prog="grade.sh / make_handin.sh")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, helptext in (("grade", "check your work with the public checks"),

@@ -417,3 +417,49 @@ def test_public_checks_keep_what_a_module_level_loop_registers(tmp_path):
     assert sorted(namespace["registry"].checks) == ["a_works", "b_works"]
     with pytest.raises(BuildError, match=r"names computed when it runs.*b_works"):
         public_checks_source(assignment(True), {"a_works": None, "b_works": None})
+
+
+# -- installing what the local grader needs ------------------------------------------
+
+def _fresh_venv(folder: Path) -> Path:
+    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True, capture_output=True)
+    return folder / "bin" / "python"
+
+
+@pytest.mark.slow
+def test_the_handouts_install_line_sets_up_a_python_that_grades(built, reference, tmp_path):
+    """A clean virtual environment given only the README's install line grades the solution
+    at full marks locally; on Linux the line takes torch's CPU build."""
+    lab = unpack(built["handout_tar"], tmp_path / "lab")
+    readme = (lab / "README.md").read_text()
+    assert "python3 -m pip install -r requirements.txt" in readme
+    requirements = (lab / "requirements.txt").read_text()
+    assert "https://download.pytorch.org/whl/cpu" in requirements
+    assert 'torch==2.13.0+cpu; sys_platform == "linux"' in requirements
+    python = _fresh_venv(tmp_path / "venv")
+    # this machine reaches no network: a failed index lookup is not retried
+    environment = {**os.environ, "PIP_RETRIES": "0", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    installed = subprocess.run([str(python), "-m", "pip", "install", "-q", "-r", "requirements.txt"],
+                               cwd=lab, capture_output=True, text=True, env=environment, timeout=1200)
+    assert installed.returncode == 0, installed.stderr[-3000:]
+    version = subprocess.run([str(python), "-c", "import torch; print(torch.__version__)"],
+                             capture_output=True, text=True)
+    assert version.stdout.strip().endswith("+cpu"), version.stdout + version.stderr
+    script = lab / "softmax_lab.py"
+    script.write_text(fill_stubs(script.read_text(), reference))
+    solved = subprocess.run(["./grade.sh"], cwd=lab, capture_output=True, text=True, timeout=900,
+                            env={**os.environ, "GRADECHECK_PYTHON": str(python)})
+    assert solved.returncode == 0, solved.stderr[-3000:]
+    assert totals(solved.stdout) == (140.0, 140.0), solved.stdout[-3000:]
+
+
+def test_a_python_without_the_packages_is_told_the_install_line(built, tmp_path):
+    lab = unpack(built["handout_tar"], tmp_path / "lab")
+    bare = _fresh_venv(tmp_path / "bare")
+    done = subprocess.run(["./grade.sh"], cwd=lab, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "GRADECHECK_PYTHON": str(bare)})
+    assert done.returncode == 2
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "-m pip install -r requirements.txt" in done.stderr
+    for package in ("numpy", "hypothesis", "nbformat", "pyyaml", "torch"):
+        assert package in done.stderr
