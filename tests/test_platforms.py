@@ -96,14 +96,14 @@ def autolab(built: dict[str, Path], handin: Path, folder: Path, **env: str) -> d
 
 def test_autolab_gives_full_marks_to_the_solution(built, good_handin, assignment, tmp_path):
     line = autolab(built, good_handin, tmp_path)
-    assert line["scores"] == {q.name: q.points for q in assignment.questions}
-    assert line["scoreboard"][0] == assignment.total_points
+    assert line["scores"] == {q.name: q.points for q in assignment.questions if not q.manual}
+    assert line["scoreboard"][0] == assignment.automatic_points
 
 
 def test_autolab_takes_exactly_loss_backward_from_the_buggy_handin(built, buggy_handin, assignment,
                                                                   tmp_path):
     scores = autolab(built, buggy_handin, tmp_path)["scores"]
-    expected = {q.name: q.points for q in assignment.questions}
+    expected = {q.name: q.points for q in assignment.questions if not q.manual}
     expected["loss_backward"] = 0
     assert scores == expected
 
@@ -111,7 +111,7 @@ def test_autolab_takes_exactly_loss_backward_from_the_buggy_handin(built, buggy_
 def test_autolab_prints_zero_scores_when_the_grader_cannot_run(built, good_handin, assignment,
                                                                tmp_path):
     line = autolab(built, good_handin, tmp_path, GRADECHECK_PYTHON=str(tmp_path / "no-python"))
-    assert line["scores"] == {q.name: 0 for q in assignment.questions}
+    assert line["scores"] == {q.name: 0 for q in assignment.questions if not q.manual}
 
 
 def test_autolab_notes_list_each_problem_and_its_maximum(built, assignment):
@@ -171,7 +171,7 @@ def test_gradescope_grades_an_uploaded_file(built, good_handin, assignment, tmp_
         archive.extract("softmax_lab.py", root / "submission")
     results = run_autograder(root)
     check_results(results)
-    assert results["score"] == pytest.approx(assignment.total_points)
+    assert results["score"] == pytest.approx(assignment.automatic_points)
     assert all(t["status"] == "passed" for t in results["tests"])
     # every visible check is a visible test; every other one a visible test with its points
     # but no name, and a 0-point hidden test with its name for the staff
@@ -194,7 +194,7 @@ def test_gradescope_grades_an_uploaded_handin_tar(built, buggy_handin, assignmen
     results = run_autograder(root)
     check_results(results)
     lost = assignment.question("loss_backward").points
-    assert results["score"] == pytest.approx(assignment.total_points - lost)
+    assert results["score"] == pytest.approx(assignment.automatic_points - lost)
     failed = {t["name"].split(":")[0] for t in results["tests"] if t["status"] == "failed"}
     assert failed == {"loss_backward"}
 
@@ -206,7 +206,7 @@ def test_gradescope_writes_zero_results_when_the_grader_cannot_run(built, assign
     check_results(results)
     assert results["score"] == 0
     assert "could not grade" in results["output"]
-    assert sum(t["max_score"] for t in results["tests"]) == assignment.total_points
+    assert sum(t["max_score"] for t in results["tests"]) == assignment.automatic_points
 
 
 def test_setup_sh_installs_into_the_system_python(built):
