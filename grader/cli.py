@@ -36,7 +36,10 @@ def discover() -> dict[str, object]:
 
 def build_parser(found: dict[str, object]) -> argparse.ArgumentParser:
     """The argument parser with one subparser per discovered command."""
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="python -m grader", description="gradecheck autograder")
+    parser.add_argument("--version", action="version", version=f"gradecheck {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, module in found.items():
         module.add_arguments(sub.add_parser(name, help=module.HELP, description=module.HELP))

@@ -188,7 +188,10 @@ def _values(assignment: Assignment) -> dict[str, str]:
     return {
         "NAME": assignment.name, "TITLE": assignment.title,
         "TORCH": _torch_version(), "TOTAL": f"{assignment.total_points:g}",
-        "PROBLEMS": "\n".join(rows), "QUESTIONS": "\n".join(bullets),
+        "PROBLEMS": "\n".join(rows),
+        "QUESTIONS": "\n".join(bullets) + ("\n\nAn optional question counts toward the total like the others: "
+                                            "the course calls it optional because the lab does."
+                                            if any(q.optional for q in assignment.questions) else ""),
         "NOTEBOOK_NOTES": f"\n{notes.strip()}\n" if notes.strip() else "",
         # questions graded by hand: no score of the grader's; the staff enter them
         "AUTOLAB_MANUAL": (f"\n\nGraded by hand: {listed}. The grader's scores line leaves these "

@@ -230,6 +230,9 @@ def handin_package(args: argparse.Namespace, facts: dict) -> int:
     left = sum(stubs_left(path) for name, path in files.items() if name.endswith(".py"))
     if left:
         print(f"Warning: {left} function(s) still raise NotImplementedError.")
+    for name, path in files.items():
+        if name.endswith(".py"):
+            _warn_syntax(Path(path).read_bytes(), name)
     print(f"Autolab: submit {HANDIN}. Gradescope: upload {HANDIN}.")
     return 0
 
@@ -281,7 +284,7 @@ def _grade(assignment, target: Path, shown: str, where: str | None = None) -> in
     if where is not None:
         report.submission = where
     print(f"Public checks of {assignment.name} on {shown}. The grader that scores your "
-          "handin also runs hidden checks, so your final score may be lower.\n")
+          "handin also runs hidden checks, so your final score can differ (lower when one finds a mistake).\n")
     print(table.render(report), end="")
     return 0
 
@@ -309,8 +312,22 @@ def handin(args: argparse.Namespace) -> int:
     left = stubs_left(target)
     if left:
         print(f"Warning: {left} function(s) still raise NotImplementedError.")
+    if target.suffix == ".py":
+        _warn_syntax(data, info.name)
     print(f"Autolab: submit {HANDIN}. Gradescope: upload {info.name} (or {HANDIN}).")
     return 0
+
+
+def _warn_syntax(source: bytes, name: str) -> None:
+    """Say so when a file about to be handed in is not valid Python: the grader could
+    not import it, and every check of it would fail."""
+    try:
+        compile(source, name, "exec")
+    except SyntaxError as exc:
+        print(f"Warning: {name} is not valid Python (line {exc.lineno}: {exc.msg}): the grader "
+              "cannot import it, so every check of it would fail. Fix it and run make_handin.sh again.")
+    except ValueError:  # null bytes
+        print(f"Warning: {name} holds null bytes: the grader cannot import it.")
 
 
 # what the local grader imports: module -> the package that provides it

@@ -65,8 +65,8 @@ def loss_backward(label, predictions):
 def softmax_backward(inputTensor, gradOutput):
     """Return dloss/da given gradOutput = dloss/dy and y = softmax(inputTensor), same shape.
 
-    This is the Jacobian-vector product J^T g with J = diag(y) - y y^T, which
-    simplifies to y * (g - <y, g>).
+    This is the Jacobian-vector product J^T g, with J the Jacobian of softmax
+    at inputTensor (every output depends on every input).
     """
     # BEGIN SOLUTION
     y = softmax(inputTensor)

@@ -204,3 +204,14 @@ def test_grade_does_not_depend_on_what_else_is_loaded():
     assert done.returncode == 0, done.stderr
     in_process = json.loads(done.stdout)
     assert json.dumps(in_process, sort_keys=True) == json.dumps(grade_json(SAMPLES / "buggy.py"), sort_keys=True)
+
+
+def test_version_and_help_texts():
+    import tomllib
+
+    done = run_grader("--version")
+    assert done.returncode == 0
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert done.stdout.strip() == f"gradecheck {declared}"
+    helped = run_grader("grade-all", "--help").stdout
+    assert "folder name under assignments/" in helped and "submissions graded at once" in helped

@@ -463,3 +463,21 @@ def test_a_python_without_the_packages_is_told_the_install_line(built, tmp_path)
     assert "-m pip install -r requirements.txt" in done.stderr
     for package in ("numpy", "hypothesis", "nbformat", "pyyaml", "torch"):
         assert package in done.stderr
+
+
+def test_make_handin_says_when_the_file_is_not_valid_python(built, tmp_path):
+    lab = unpack(built["handout_tar"], tmp_path / "lab")
+    script = lab / "softmax_lab.py"
+    script.write_text(script.read_text() + "\ndef broken(:\n    pass\n")
+    done = run(["./make_handin.sh"], lab)
+    assert done.returncode == 0, done.stderr
+    assert "softmax_lab.py is not valid Python (line" in done.stdout
+    assert (lab / "handin.tar").is_file()  # packed all the same: it is the student's call
+
+
+def test_the_readme_defines_optional_and_says_the_score_can_differ(built, tmp_path):
+    lab = unpack(built["handout_tar"], tmp_path / "lab")
+    readme = (lab / "README.md").read_text()
+    assert "An optional question counts toward the total like the others" in readme
+    assert "can differ from the local one" in readme and "can be lower" not in readme
+    assert "simplifies to" not in (lab / "softmax_lab.py").read_text()

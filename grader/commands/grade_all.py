@@ -18,10 +18,11 @@ HELP = "grade every submission in a folder, N at a time, resumably"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("assignment")
+    parser.add_argument("assignment", help="folder name under assignments/ or a path to one")
     parser.add_argument("folder", help="one entry (.py, .ipynb, .tar or folder) per student")
     parser.add_argument("--out", required=True, help="reports, gradebook.csv, summary.json, histogram.png")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="submissions graded at once, each by its own judge (default: the CPU count)")
 
 
 def _progress_line(done: int, total: int, student: str, started: float, tty: bool) -> str:
