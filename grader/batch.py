@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from . import signing
+from .digests import assignment_digest, submission_digest
 from .spec import Assignment
 
 SUFFIXES = (".tar.gz", ".tgz", ".tar", ".ipynb", ".py")
@@ -165,15 +166,27 @@ def read_report(out: Path, student: str, assignment: Assignment, key: bytes | No
 
 
 def finished_reports(assignment: Assignment, out: Path, submissions: list[Submission],
-                     key: bytes | None) -> dict[str, dict]:
-    """The signed reports of `submissions` under OUT/reports that need no grading again
-    (grader errors are retried), by student."""
+                     key: bytes | None, digests: dict[str, dict[str, str]] | None = None) -> dict[str, dict]:
+    """The signed reports of `submissions` under OUT/reports that need no grading again,
+    by student: grader errors are retried, and with `digests` (per student, what
+    `current_digests` gives) a report whose submission or assignment changed since is
+    graded again."""
     finished = {}
     for submission in submissions:
         report = read_report(out, submission.student, assignment, key)
-        if report is not None and "error" not in report:
-            finished[submission.student] = report
+        if report is None or "error" in report:
+            continue
+        if digests is not None and report.get("digests") != digests[submission.student]:
+            continue
+        finished[submission.student] = report
     return finished
+
+
+def current_digests(assignment: Assignment, submissions: list[Submission]) -> dict[str, dict[str, str]]:
+    """Per student, the digests a report must record to be current (grader.digests)."""
+    of_assignment = assignment_digest(assignment)
+    return {s.student: {"submission": submission_digest(s.path), "assignment": of_assignment}
+            for s in submissions}
 
 
 def is_done(out: Path, student: str, assignment: Assignment) -> bool:
@@ -344,17 +357,31 @@ class Batch:
     """One grade-all run: the submissions of a folder, the reports already finished
     (signed by this grader), and `run` to grade the rest."""
 
-    def __init__(self, assignment: Assignment, folder: Path, out: Path):
+    def __init__(self, assignment: Assignment, folder: Path, out: Path, *,
+                 only: list[str] | tuple[str, ...] = (), force: bool = False):
+        """`only` names the students to grade (the others keep the reports they have);
+        `force` grades them even when their reports are current. ValueError names a
+        student of `only` the folder does not hold."""
         self.assignment = assignment
         self.folder = Path(folder)
         self.out = Path(out)
         self.submissions = discover(self.folder)
+        unknown = sorted(set(only) - {s.student for s in self.submissions})
+        if unknown:
+            raise ValueError(f"no submission of {', '.join(unknown)} in {self.folder} (students: "
+                             f"{', '.join(s.student for s in self.submissions) or 'none'})")
         self.key = grader_key(create=True)
         self.key_problem = key_problem() if self.key is None else None
-        finished = finished_reports(assignment, self.out, self.submissions, self.key)
-        self.skipped = len(finished)
+        self.digests = current_digests(assignment, self.submissions)
+        signed = finished_reports(assignment, self.out, self.submissions, self.key)
+        current = finished_reports(assignment, self.out, self.submissions, self.key, self.digests)
+        chosen = set(only) if only else {s.student for s in self.submissions}
+        finished = {student: report for student, report in (signed if only else current).items()
+                    if student not in chosen or (student in current and not force)}
+        self.skipped = len([s for s in finished if s in chosen])
+        self.stale = len([s for s in signed if s in chosen and s not in finished])  # changed since, or forced
         self.reports: dict[str, dict] = dict(finished)
-        self.pending = [s for s in self.submissions if s.student not in finished]
+        self.pending = [s for s in self.submissions if s.student in chosen and s.student not in finished]
 
     def ordered_reports(self) -> list[dict]:
         """Every report of this folder's students this run holds, sorted by student."""
@@ -593,6 +620,7 @@ class Batch:
     def _record(self, student: str, report: dict, seconds: float) -> tuple[str, float, float, str | None]:
         """Keep `report` as `student`'s, write it, and say how it went."""
         report["student"] = student
+        report["digests"] = self.digests[student]  # signed with the rest: what it was graded from
         error = report.get("error") if isinstance(report.get("error"), str) else None
         self._write(student, report)
         self.reports[student] = report

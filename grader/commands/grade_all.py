@@ -14,7 +14,8 @@ from ..errors import GraderError
 from ..output import EXIT_GRADER_FAILED, EXIT_OK, write_atomically
 
 NAME = "grade-all"
-HELP = "grade every submission in a folder, N at a time, resumably"
+HELP = ("grade every submission in a folder, N at a time, resumably: a report stays only while its "
+        "submission and the assignment are unchanged")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,6 +24,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, help="reports, gradebook.csv, summary.json, histogram.png")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="submissions graded at once, each by its own judge (default: the CPU count)")
+    parser.add_argument("--only", action="append", default=[], metavar="STUDENT",
+                        help="grade this student only (repeat for more); the others keep their reports")
+    parser.add_argument("--force", action="store_true",
+                        help="grade again even the reports that are current (same submission, same assignment)")
 
 
 def _progress_line(done: int, total: int, student: str, started: float, tty: bool) -> str:
@@ -53,7 +58,11 @@ def run(args: argparse.Namespace) -> int:
     except GraderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_GRADER_FAILED
-    batch = Batch(assignment, folder, out)
+    try:
+        batch = Batch(assignment, folder, out, only=args.only, force=args.force)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_GRADER_FAILED
     if batch.key is None:
         print(f"warning: the grader's key cannot be used ({batch.key_problem or 'its folder cannot be written'}): "
               "example banks are neither read nor saved there and reports are not signed, so a later "
@@ -61,8 +70,11 @@ def run(args: argparse.Namespace) -> int:
     pending = batch.pending
     tty = sys.stderr.isatty()
     if batch.skipped:
-        print(f"{batch.skipped} of {len(batch.submissions)} submissions already graded; skipping them",
-              file=sys.stderr)
+        print(f"{batch.skipped} of {len(batch.submissions)} submissions already graded and unchanged; "
+              "skipping them", file=sys.stderr)
+    if batch.stale:
+        print(f"{batch.stale} report(s) out of date (the submission or the assignment changed since"
+              f"{', or --force' if args.force else ''}): grading them again", file=sys.stderr)
     started = time.monotonic()
     done = 0
     for student, score, seconds, error in batch.run(args.jobs):
