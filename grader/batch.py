@@ -42,6 +42,7 @@ from typing import Callable, Iterator
 
 from . import signing
 from .digests import assignment_digest, submission_digest
+from .exports import read_export
 from .spec import Assignment
 
 SUFFIXES = (".tar.gz", ".tgz", ".tar", ".ipynb", ".py")
@@ -59,10 +60,12 @@ _TASK = struct.Struct(">I")     # what the batch sends a judge: the number of a 
 
 @dataclass(frozen=True)
 class Submission:
-    """One student's entry in the batch folder."""
+    """One student's entry in the batch folder (with the platform's identity of whom it
+    is for, when the folder is a platform's export: grader.exports)."""
 
     student: str
     path: Path
+    identity: dict | None = None
 
 
 # -- students and their reports ------------------------------------------------------
@@ -81,8 +84,14 @@ def safe_name(name: str) -> str:
     return cleaned
 
 
-def discover(folder: Path) -> list[Submission]:
-    """Every gradable entry of `folder`, sorted, with a unique, safe student name each."""
+def discover(folder: Path, all_versions: bool = False) -> list[Submission]:
+    """Every gradable entry of `folder`, sorted, with a unique, safe student name each.
+    A platform's export (grader.exports) gives its submissions, named by the
+    platform's identity (Autolab: the latest version of each, or all)."""
+    exported = read_export(folder, all_versions)
+    if exported is not None:
+        names = _unique([e.key for e in exported])
+        return [Submission(name, e.path, e.identity()) for name, e in zip(names, exported)]
     entries = [p for p in sorted(folder.iterdir()) if not p.name.startswith(".")
                and (p.is_dir() or p.name.endswith(SUFFIXES))]
     names = []
@@ -94,6 +103,12 @@ def discover(folder: Path) -> list[Submission]:
                 break
         names.append(stem)
     wanted = [name if names.count(name) == 1 else entry.name for name, entry in zip(names, entries)]
+    return [Submission(student, entry) for student, entry in zip(_unique(wanted), entries)]
+
+
+def _unique(wanted: list[str]) -> list[str]:
+    """Safe file names for `wanted`, each unique: a name that needed no change and is
+    nobody else's is kept, any other gets a ~N suffix."""
     chosen = [safe_name(name) for name in wanted]
     # a name that needed no change, and is nobody else's, is kept; any other gets a suffix
     kept = [name == raw and wanted.count(raw) == 1 for name, raw in zip(chosen, wanted)]
@@ -106,7 +121,7 @@ def discover(folder: Path) -> list[Submission]:
             unique = f"{name}~{number}"
         taken.add(unique)
         students.append(unique)
-    return [Submission(student, entry) for student, entry in zip(students, entries)]
+    return students
 
 
 def report_path(out: Path, student: str) -> Path:
@@ -358,14 +373,15 @@ class Batch:
     (signed by this grader), and `run` to grade the rest."""
 
     def __init__(self, assignment: Assignment, folder: Path, out: Path, *,
-                 only: list[str] | tuple[str, ...] = (), force: bool = False):
+                 only: list[str] | tuple[str, ...] = (), force: bool = False, all_versions: bool = False):
         """`only` names the students to grade (the others keep the reports they have);
         `force` grades them even when their reports are current. ValueError names a
         student of `only` the folder does not hold."""
         self.assignment = assignment
         self.folder = Path(folder)
         self.out = Path(out)
-        self.submissions = discover(self.folder)
+        self.submissions = discover(self.folder, all_versions)
+        self.identities = {s.student: s.identity for s in self.submissions if s.identity}
         unknown = sorted(set(only) - {s.student for s in self.submissions})
         if unknown:
             raise ValueError(f"no submission of {', '.join(unknown)} in {self.folder} (students: "
@@ -621,6 +637,8 @@ class Batch:
         """Keep `report` as `student`'s, write it, and say how it went."""
         report["student"] = student
         report["digests"] = self.digests[student]  # signed with the rest: what it was graded from
+        if student in self.identities:
+            report["identity"] = self.identities[student]
         error = report.get("error") if isinstance(report.get("error"), str) else None
         self._write(student, report)
         self.reports[student] = report

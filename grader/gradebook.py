@@ -31,17 +31,26 @@ def load_reports(out: Path, assignment: Assignment) -> list[dict]:
 
 
 def write_gradebook(assignment: Assignment, reports: list[dict], path: Path) -> None:
-    """CSV with a header row, then one row per student: student, total, each question."""
+    """CSV with a header row, then one row per student: student, name, email, sid, version
+    (Autolab's, graded with --all-versions: one row per version), total, each question. A submission from a platform's export is keyed by the platform's
+    identity (email, else SID), one row per member of a group; name, email and sid stay
+    blank for a plain folder's students."""
     questions = [q.name for q in assignment.questions]
     manual = {q.name for q in assignment.questions if q.manual}
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["student", "total"] + questions)
+    writer.writerow(["student", "name", "email", "sid", "version", "total"] + questions)
     for report in reports:
         by_name = {q["name"]: q["score"] for q in report.get("questions", [])}
         # a question graded by hand stays blank for the staff to fill in
-        writer.writerow([report.get("student", "?"), report.get("score", 0)] +
-                        ["" if name in manual else by_name.get(name, 0) for name in questions])
+        scores = [report.get("score", 0)] + ["" if name in manual else by_name.get(name, 0) for name in questions]
+        identity = report.get("identity") or {}
+        version = identity.get("version", "")
+        people = [(m.get("email") or m.get("sid") or m.get("name") or report.get("student", "?"),
+                   m.get("name", ""), m.get("email", ""), m.get("sid", ""), version)
+                  for m in identity.get("members") or [] if isinstance(m, dict)]
+        for person in people or [(report.get("student", "?"), "", "", "", "")]:
+            writer.writerow(list(person) + scores)
     write_atomically(path, buffer.getvalue())
 
 

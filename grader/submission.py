@@ -69,7 +69,7 @@ def _prepare(assignment: Assignment, path: Path, scratch: Path) -> Prepared:
     elif kind == "tar":
         folder = scratch / "handin"
         notes = safe_extract(path, folder)
-        prepared = _from_folder(assignment, folder, scratch, shown=path.name)
+        prepared = _from_folder(assignment, folder, scratch, shown=path.name, inside_archive=True)
         prepared.notes[:0] = notes
     else:
         raise SubmissionError(f"{path.name}: a submission must be a .py file, a .ipynb notebook, "
@@ -140,7 +140,10 @@ def _files(folder: Path) -> list[Path]:
     return [path for _, _, path in sorted(found)]
 
 
-def _from_folder(assignment: Assignment, folder: Path, scratch: Path, shown: str | None = None) -> Prepared:
+def _from_folder(assignment: Assignment, folder: Path, scratch: Path, shown: str | None = None,
+                 inside_archive: bool = False) -> Prepared:
+    """The student's file (or notebook) in `folder`, however deep; else a handin .tar in it,
+    unpacked (once: not an archive inside an archive)."""
     wanted = assignment.student_file
     notebook_name = wanted[:-3] + ".ipynb"
     files = _files(folder)
@@ -157,6 +160,15 @@ def _from_folder(assignment: Assignment, folder: Path, scratch: Path, shown: str
             others = ", ".join(str(m.relative_to(folder)) for m in matches[1:4])
             prepared.notes.append(f"several files are named {name}; graded "
                                   f"{chosen.relative_to(folder)}, not {others}")
+        return prepared
+    archives = [f for f in files if _named_as(f, "tar")]
+    if archives and not inside_archive:
+        # Gradescope keeps an uploaded handin.tar as it is; its run_autograder unpacks it
+        unpacked = scratch / "handin-in-folder"
+        notes = safe_extract(archives[0], unpacked)
+        prepared = _from_folder(assignment, unpacked, scratch, shown=str(archives[0].relative_to(folder)),
+                                inside_archive=True)
+        prepared.notes[:0] = notes + [f"graded the {wanted} inside {archives[0].relative_to(folder)}"]
         return prepared
     raise SubmissionError(_missing_message(wanted, notebook_name, folder, files, shown or folder.name))
 

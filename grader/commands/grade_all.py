@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .. import spec as spec_module
 from ..errors import GraderError
+from ..exports import ExportError, unzip_export
 from ..output import EXIT_GRADER_FAILED, EXIT_OK, write_atomically
 
 NAME = "grade-all"
@@ -20,12 +21,16 @@ HELP = ("grade every submission in a folder, N at a time, resumably: a report st
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("assignment", help="folder name under assignments/ or a path to one")
-    parser.add_argument("folder", help="one entry (.py, .ipynb, .tar or folder) per student")
+    parser.add_argument("folder", help="one entry (.py, .ipynb, .tar or folder) per student, or a platform's "
+                                       "export: Gradescope's (a folder or .zip with submission_metadata.yml) "
+                                       "or Autolab's download (EMAIL_VERSION_FILE names)")
     parser.add_argument("--out", required=True, help="reports, gradebook.csv, summary.json, histogram.png")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="submissions graded at once, each by its own judge (default: the CPU count)")
     parser.add_argument("--only", action="append", default=[], metavar="STUDENT",
                         help="grade this student only (repeat for more); the others keep their reports")
+    parser.add_argument("--all-versions", action="store_true",
+                        help="an Autolab download: grade every version, not only each student's latest")
     parser.add_argument("--force", action="store_true",
                         help="grade again even the reports that are current (same submission, same assignment)")
 
@@ -53,14 +58,16 @@ def run(args: argparse.Namespace) -> int:
     folder, out = Path(args.folder), Path(args.out)
     try:
         assignment = spec_module.load(args.assignment)
+        if folder.is_file() and folder.suffix.lower() == ".zip":  # Gradescope's export, zipped
+            folder = unzip_export(folder, out / "export")
         if not folder.is_dir():
-            raise GraderError(f"{folder} is not a folder of submissions")
-    except GraderError as exc:
+            raise GraderError(f"{folder} is not a folder of submissions (nor an export's .zip)")
+    except (ExportError, GraderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_GRADER_FAILED
     try:
-        batch = Batch(assignment, folder, out, only=args.only, force=args.force)
-    except ValueError as exc:
+        batch = Batch(assignment, folder, out, only=args.only, force=args.force, all_versions=args.all_versions)
+    except ValueError as exc:  # ExportError included
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_GRADER_FAILED
     if batch.key is None:
