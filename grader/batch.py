@@ -43,6 +43,7 @@ from typing import Callable, Iterator
 from . import signing
 from .digests import assignment_digest, submission_digest
 from .exports import read_export
+from .output import write_atomically
 from .spec import Assignment
 
 SUFFIXES = (".tar.gz", ".tgz", ".tar", ".ipynb", ".py")
@@ -290,9 +291,14 @@ def _judge_report(assignment: Assignment, submission: Submission) -> bytes:
     """Grade one submission (in a forked judge) and return its report as JSON bytes."""
     from .runner import grade
 
+    from .reporters import markdown
+
     try:
-        data = grade(assignment, submission.path).to_dict()
+        report = grade(assignment, submission.path)
+        data = report.to_dict()
         data["student"] = submission.student
+        # what a TA may send the student: their view of the report after the due date
+        data["feedback"] = markdown.render(report.shown_to_students("after_due_date"))
         body = json.dumps(data).encode("utf-8")
     except Exception as exc:  # a grader failure must not stop the batch
         data = error_report(assignment, submission.student, f"{type(exc).__name__}: {exc}",
@@ -636,6 +642,9 @@ class Batch:
     def _record(self, student: str, report: dict, seconds: float) -> tuple[str, float, float, str | None]:
         """Keep `report` as `student`'s, write it, and say how it went."""
         report["student"] = student
+        feedback = report.pop("feedback", None)
+        if isinstance(feedback, str):
+            write_atomically(self.out / "feedback" / f"{student}.md", feedback[:MESSAGE_LIMIT])
         report["digests"] = self.digests[student]  # signed with the rest: what it was graded from
         if student in self.identities:
             report["identity"] = self.identities[student]

@@ -6,6 +6,7 @@ import csv
 import json
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import time
@@ -58,11 +59,13 @@ def test_interrupted_run_resumes_without_losing_or_regrading(class_folder, tmp_p
     assert 2 <= len(done_before) < len(CLASS)
     assert not list(reports.glob(".*")) or all(p.name.startswith(".") for p in reports.glob(".*"))
 
+    written = {p.stem: p.stat().st_mtime_ns for p in reports.glob("*.json")}
     second = grade_all(class_folder, out)
     stdout, stderr = second.communicate(timeout=900)
     assert second.returncode == 0, stderr
     assert f"{len(done_before)} of {len(CLASS)} submissions already graded" in stderr
-    regraded = [line.split(": ")[1].split(" ")[0] for line in stderr.splitlines() if line.startswith("graded ")]
+    assert f"graded {len(CLASS) - len(done_before)} submission(s)" in stdout
+    regraded = [p.stem for p in reports.glob("*.json") if written.get(p.stem) != p.stat().st_mtime_ns]
     assert sorted(regraded) == sorted(set(EXPECTED_TOTAL) - set(done_before))
 
     totals = {p.stem: json.loads(p.read_text())["score"] for p in reports.glob("*.json")}
@@ -80,8 +83,14 @@ def test_interrupted_run_resumes_without_losing_or_regrading(class_folder, tmp_p
     assert summary["questions"]["color_histogram"]["full_marks_rate"] == round(5 / 6, 4)
     assert summary["most_failed_checks"]
 
-    png = (out / "histogram.png").read_bytes()
-    assert png.startswith(b"\x89PNG\r\n\x1a\n") and b"IHDR" in png[:16] and png.endswith(b"IEND\xaeB`\x82")
+    for chart in ("histogram.png", "questions.png"):
+        png = (out / chart).read_bytes()
+        assert png.startswith(b"\x89PNG\r\n\x1a\n") and b"IHDR" in png[:16] and png.endswith(b"IEND\xaeB`\x82")
+        width, height = struct.unpack(">II", png[16:24])
+        assert width >= 800 and height >= 450, (chart, width, height)  # a slide's, not a thumbnail's
+    feedback = (out / "feedback" / "bob.md").read_text()
+    assert feedback.startswith("# softmax_lab: feedback") and "**Score: 115 / 140**" in feedback
+    assert "## Question 2: softmax_backward" in feedback and "softmax_backward_matches_reference" in feedback
 
 
 def test_nothing_to_do_second_time(class_folder, tmp_path):

@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 
 from .. import spec as spec_module
+from tqdm import tqdm
+
 from ..errors import GraderError
 from ..exports import ExportError, unzip_export
 from ..output import EXIT_GRADER_FAILED, EXIT_OK, write_atomically
@@ -35,17 +37,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="grade again even the reports that are current (same submission, same assignment)")
 
 
-def _progress_line(done: int, total: int, student: str, started: float, tty: bool) -> str:
-    elapsed = time.monotonic() - started
-    rate = done / elapsed if elapsed > 0 else 0.0
-    left = (total - done) / rate if rate > 0 else 0.0
-    if tty:
-        width = 30
-        filled = int(width * done / total) if total else width
-        return f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}  {rate:.2f}/s  ~{left:.0f}s left "
-    return f"graded {done}/{total}: {student} ({elapsed:.1f}s elapsed)\n"
-
-
 def run(args: argparse.Namespace) -> int:
     """Grade the folder, then write the gradebook, summary and histogram.
 
@@ -53,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     and those of an earlier run whose signature verifies (grader.batch); nothing
     else under OUT/reports is read."""
     from ..batch import Batch
-    from ..gradebook import summarise, write_gradebook, write_histogram
+    from ..gradebook import summarise, write_gradebook, write_histogram, write_question_chart
 
     folder, out = Path(args.folder), Path(args.out)
     try:
@@ -75,7 +66,6 @@ def run(args: argparse.Namespace) -> int:
               "example banks are neither read nor saved there and reports are not signed, so a later "
               "run will grade every submission again", file=sys.stderr)
     pending = batch.pending
-    tty = sys.stderr.isatty()
     if batch.skipped:
         print(f"{batch.skipped} of {len(batch.submissions)} submissions already graded and unchanged; "
               "skipping them", file=sys.stderr)
@@ -84,19 +74,21 @@ def run(args: argparse.Namespace) -> int:
               f"{', or --force' if args.force else ''}): grading them again", file=sys.stderr)
     started = time.monotonic()
     done = 0
-    for student, score, seconds, error in batch.run(args.jobs):
-        done += 1
-        if error:
-            print(f"\ngrader failure on {student}: {error}", file=sys.stderr)
-        sys.stderr.write(_progress_line(done, len(pending), student, started, tty))
-        sys.stderr.flush()
-    if tty and pending:
-        sys.stderr.write("\n")
+    # a progress bar with an estimated finish on a terminal; nothing in a log
+    with tqdm(total=len(pending), unit="submission", file=sys.stderr, disable=not sys.stderr.isatty(),
+              dynamic_ncols=True) as bar:
+        for student, score, seconds, error in batch.run(args.jobs):
+            done += 1
+            if error:
+                bar.write(f"grader failure on {student}: {error}", file=sys.stderr)
+            bar.set_postfix_str(student, refresh=False)
+            bar.update(1)
     reports = batch.ordered_reports()
     write_gradebook(assignment, reports, out / "gradebook.csv")
     summary = summarise(assignment, reports)
     write_atomically(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     write_histogram(assignment, reports, out / "histogram.png")
+    write_question_chart(assignment, reports, out / "questions.png")
     elapsed = time.monotonic() - started
     print(f"graded {done} submission(s) in {elapsed:.1f}s with {args.jobs} job(s); "
           f"{len(reports)} report(s) in {out / 'reports'}")
@@ -104,5 +96,5 @@ def run(args: argparse.Namespace) -> int:
     for name, stats in summary["questions"].items():
         print(f"  {name:<20} full marks {stats['full_marks_rate']:.0%}")
     print(f"gradebook: {out / 'gradebook.csv'}; summary: {out / 'summary.json'}; "
-          f"histogram: {out / 'histogram.png'}")
+          f"charts: {out / 'histogram.png'}, {out / 'questions.png'}; feedback to send: {out / 'feedback'}")
     return EXIT_OK

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..results import Report
-from . import autolab, gradescope, json_report, table
+from . import autolab, gradescope, json_report, markdown, table
 
 Renderer = Callable[[Report], str]
 
@@ -14,4 +14,5 @@ REPORTERS: dict[str, Renderer] = {
     "json": json_report.render,
     "autolab": autolab.render,
     "gradescope": gradescope.render,
+    "markdown": markdown.render,
 }
