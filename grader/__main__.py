@@ -1,10 +1,21 @@
 """python -m grader: see grader.cli."""
 
 import atexit
+import importlib.util
 import os
 import sys
 
-from .cli import main
+# what every command needs: module -> the package that provides it
+NEEDED = {"numpy": "numpy", "yaml": "pyyaml", "hypothesis": "hypothesis", "nbformat": "nbformat"}
+missing = [package for module, package in NEEDED.items() if importlib.util.find_spec(module) is None]
+if missing:
+    print(f"gradecheck needs Python packages this Python ({sys.executable}) does not have: "
+          f"{', '.join(missing)}.\nFrom the project's folder, `make venv` sets up .venv with all of them "
+          "(then run .venv/bin/python -m grader ...); or install the project into this Python with "
+          "`python -m pip install -e .`.", file=sys.stderr)
+    raise SystemExit(2)
+
+from .cli import main  # noqa: E402 - after the check, so a missing package is named, not traced
 
 code = main()
 # The work is done and written. Skip the interpreter's teardown, which with

@@ -215,3 +215,14 @@ def test_version_and_help_texts():
     assert done.stdout.strip() == f"gradecheck {declared}"
     helped = run_grader("grade-all", "--help").stdout
     assert "folder name under assignments/" in helped and "submissions graded at once" in helped
+
+
+def test_a_python_without_the_packages_is_told_what_to_do(tmp_path):
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-m", "venv", str(tmp_path / "bare")], check=True, capture_output=True)
+    done = subprocess.run([str(tmp_path / "bare" / "bin" / "python"), "-m", "grader", "grade", "softmax_lab", "x.py"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "numpy" in done.stderr and "make venv" in done.stderr and "pip install -e ." in done.stderr
