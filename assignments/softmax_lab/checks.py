@@ -18,6 +18,7 @@ check here, never the mutant.
 
 from __future__ import annotations
 
+import weakref
 from contextlib import contextmanager
 
 import numpy as np
@@ -1050,15 +1051,27 @@ RUN_FIELDS = ("weight", "bias", "train_loss", "train_accuracy", "val_loss", "val
               "measured_train_accuracy", "measured_val_loss", "measured_val_accuracy")
 
 
+# one grading job's training runs, by its sandbox and the run's arguments: the accuracy and
+# the history of the same run are judged by two checks, and a run costs a quarter second
+_RUNS: "weakref.WeakKeyDictionary[object, dict]" = weakref.WeakKeyDictionary()
+
+
 def train_run(ctx: Context, *args) -> dict:
-    """harness.train_run's answer as a dict of RUN_FIELDS."""
+    """harness.train_run's answer as a dict of RUN_FIELDS (each run once per grading job)."""
+    try:
+        runs = _RUNS.setdefault(ctx.sandbox, {})
+    except TypeError:  # a sandbox that cannot be weakly referenced: no sharing
+        runs = {}
+    if args in runs:
+        return dict(runs[args])
     values = ctx.call("train_run", *args)
     if not isinstance(values, tuple) or len(values) != len(RUN_FIELDS):
         raise RuntimeError(f"harness.train_run returned {describe(values)}")
     run = dict(zip(RUN_FIELDS, values))
     for key in ("weight", "bias"):
         run[key] = np.asarray(run[key], dtype=np.float64)
-    return run
+    runs[args] = run
+    return dict(run)
 
 def training_settings(ctx: Context, kind: str) -> tuple[int, float, float, int]:
     """(epochs, learningRate, the accuracy to reach, bins) of a training check; `kind` is
@@ -1127,8 +1140,8 @@ def train_history_consistent(ctx: Context) -> None:
     """The history train() returns agrees with its weights: the last epoch's validation
     figures exactly, the training figures roughly (a running mean during the epoch is fine)."""
     epochs, lr, _, _ = training_settings(ctx, "train")
-    run = train_run(ctx, "fixture", 0, epochs, lr, 0.0, 0.0, 1, 1)
-    what = describe_run(epochs, lr, 0, "the lab's training set") + " (seed=1)"
+    run = train_run(ctx, "fixture", 0, epochs, lr, 0.0, 0.0, 1, 0)  # the run train_reaches_accuracy judges
+    what = describe_run(epochs, lr, 0, "the lab's training set")
     for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy"):
         values = run[key]
         if len(values) != epochs:

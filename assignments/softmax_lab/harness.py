@@ -125,7 +125,7 @@ def _linear(x, weight, bias):
 
 
 def _loss(label, predictions):
-    return torch.nn.functional.nll_loss(predictions.reshape(1, -1).log(), torch.tensor([int(label)])).reshape(1)
+    return predictions[int(label)].log().neg().reshape(1)
 
 
 def _onehot(labels, classes, dtype):
@@ -137,7 +137,8 @@ def _loss_softmax_backward(label, predictions):
 
 
 def _linear_backward(x, weight, bias, gradOutput):
-    return _vjp(_linear, (x, weight, bias), gradOutput)[1:]
+    # the formula the hint states; autograd would cost more than the rest of a training step
+    return torch.matmul(gradOutput, x.transpose(0, 1)), gradOutput.detach().clone()
 
 
 def _loss_backward(label, predictions):
@@ -181,7 +182,7 @@ def _loss_softmax_backward_batch(labels, predictions):
 
 
 def _linear_backward_batch(x, weight, bias, gradOutput):
-    return _vjp(_linear, (x, weight, bias), gradOutput)[1:]
+    return torch.matmul(gradOutput, x.transpose(0, 1)), gradOutput.sum(dim=1, keepdim=True)
 
 
 # the names a student's train() may call, as the grader's own

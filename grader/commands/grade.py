@@ -86,7 +86,9 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         _say(f"error: the report could not be written ({exc})")
         return EXIT_GRADER_FAILED
-    if args.output and report.figures():  # the curves and pictures, as PNGs beside the report
+    # the curves and pictures, as PNGs beside the report; Gradescope's results.json carries
+    # them inline, and its results folder is the platform's
+    if args.output and report.figures() and args.format != "gradescope":
         try:
             write_figures(report.figures(), Path(args.output))
         except OSError as exc:

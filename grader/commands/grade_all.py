@@ -74,13 +74,15 @@ def run(args: argparse.Namespace) -> int:
               f"{', or --force' if args.force else ''}): grading them again", file=sys.stderr)
     started = time.monotonic()
     done = 0
-    # a progress bar with an estimated finish on a terminal; nothing in a log
-    with tqdm(total=len(pending), unit="submission", file=sys.stderr, disable=not sys.stderr.isatty(),
-              dynamic_ncols=True) as bar:
+    # on a terminal, a progress bar with an estimated finish; in a log, one line per submission
+    tty = sys.stderr.isatty()
+    with tqdm(total=len(pending), unit="submission", file=sys.stderr, disable=not tty, dynamic_ncols=True) as bar:
         for student, score, seconds, error in batch.run(args.jobs):
             done += 1
             if error:
                 bar.write(f"grader failure on {student}: {error}", file=sys.stderr)
+            if not tty:
+                print(f"graded {done}/{len(pending)}: {student} ({seconds:.1f}s)", file=sys.stderr, flush=True)
             bar.set_postfix_str(student, refresh=False)
             bar.update(1)
     reports = batch.ordered_reports()
