@@ -441,6 +441,8 @@ def test_the_handouts_install_line_sets_up_a_python_that_grades(built, reference
     environment = {**os.environ, "PIP_RETRIES": "0", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     installed = subprocess.run([str(python), "-m", "pip", "install", "-q", "-r", "requirements.txt"],
                                cwd=lab, capture_output=True, text=True, env=environment, timeout=1200)
+    if installed.returncode != 0 and "No matching distribution found for torch" in installed.stderr:
+        pytest.skip("this machine reaches neither a torch CPU wheel on disk nor PyTorch's CPU index")
     assert installed.returncode == 0, installed.stderr[-3000:]
     version = subprocess.run([str(python), "-c", "import torch; print(torch.__version__)"],
                              capture_output=True, text=True)
