@@ -14,6 +14,7 @@ from .outcome import CheckFailed, Status
 from .results import CheckResult, QuestionResult, Report
 from .sandbox.client import REFUSED, SANDBOX_FAILED, CallOutcome, Sandbox
 from .sandbox.kit import top_names
+from .sandbox.plain import PlainSandbox
 from .sandbox.outcomes import JOB_TIME_USED
 from .scoring import score_question
 from .secret import course_secret, salt_of
@@ -28,7 +29,7 @@ def selected(check: CheckSpec, visibility: str) -> bool:
 
 def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
           use_bank: bool = True, minimum: str | None = None, deadline: float | None = None,
-          secret: str | None = None) -> Report:
+          secret: str | None = None, plain: bool = False) -> Report:
     """Grade `submission` against `assignment`; student failures never raise.
 
     `use_bank` replays the examples hypothesis drew against the reference
@@ -43,6 +44,10 @@ def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
     submission that exists but cannot be used scores zero with the reason.
     Raises SandboxError when the sandbox could not start or is below the
     minimum isolation (before any student code ran).
+
+    `plain` runs the student's code in a plain child process instead of the
+    Linux sandbox (grader/sandbox/plain.py): a student's own grade on a system
+    without it; its level is "none", below every course's minimum.
     """
     started = time.monotonic()
     salt = salt_of(course_secret(assignment.folder) if secret is None else secret)
@@ -52,14 +57,15 @@ def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
         if not Path(submission).exists():
             raise
         return _zero_report(assignment, str(submission), str(exc), visibility, started)
-    sandbox = Sandbox(prepared.student_file, module=assignment.module,
-                      library=assignment.library, limits=assignment.limits, files=prepared.folder,
-                      hide=(assignment.folder, assignment.reference.parent,
-                            assignment.checks_module.parent, Path(submission).resolve().parent),
-                      minimum=minimum or assignment.isolation,
-                      harness=assignment.harness, data=assignment.data_files(),
-                      homes=assignment.homes if assignment.package else None,
-                      tops=top_names(assignment.student_files) if assignment.package else ())
+    kind = PlainSandbox if plain else Sandbox
+    sandbox = kind(prepared.student_file, module=assignment.module,
+                   library=assignment.library, limits=assignment.limits, files=prepared.folder,
+                   hide=(assignment.folder, assignment.reference.parent,
+                         assignment.checks_module.parent, Path(submission).resolve().parent),
+                   minimum=minimum or assignment.isolation,
+                   harness=assignment.harness, data=assignment.data_files(),
+                   homes=assignment.homes if assignment.package else None,
+                   tops=top_names(assignment.student_files) if assignment.package else ())
     sandbox.deadline = deadline
     try:
         sandbox.start()  # the worker imports torch while the judge loads its checks

@@ -134,6 +134,10 @@ def _handin_values(assignment: Assignment) -> dict[str, str]:
     values = _handin_values_of_files(assignment)
     for name, members in assignment.parts.items():  # ./grade.sh PART
         values["GRADE_USAGE"] += f"\n#   ./grade.sh {name:<7} grades {', '.join(members)} alone"
+    # grade.py and make_handin.py say the same in their docstrings, with their own command
+    for key, script in (("GRADE_USAGE", "grade"), ("HANDIN_USAGE", "make_handin")):
+        values[f"{key}_PY"] = "\n".join(
+            line[1:].replace(f"./{script}.sh", f"python {script}.py") for line in values[key].splitlines())
     return values
 
 
@@ -311,6 +315,8 @@ def student_files(assignment: Assignment) -> Files:
         "requirements.txt": Entry(values["STUDENT_REQUIREMENTS"].encode()),
         "grade.sh": Entry(render("grade.sh", values).encode(), executable=True),
         "make_handin.sh": Entry(render("make_handin.sh", values).encode(), executable=True),
+        "grade.py": Entry(render("grade.py", values).encode()),
+        "make_handin.py": Entry(render("make_handin.py", values).encode()),
         f"{package}/__init__.py": Entry(b'"""The local grader: public checks only."""\n'),
         f"{package}/__main__.py": Entry(b"from .local import main\n\nraise SystemExit(main())\n"),
         f"{package}/local.py": Entry((HANDOUT_PACKAGE / "local.py").read_bytes()),

@@ -1,8 +1,10 @@
 """The student's side: grade with the public checks, and make the handin.
 
-Shipped in the handout as gradecheck_local/local.py; grade.sh and
-make_handin.sh run ``python -m gradecheck_local grade|handin [FILE]`` from
-the handout's local_grader/ folder. The public checks, the spec without
+Shipped in the handout as gradecheck_local/local.py; grade.py and
+make_handin.py (any system; grade.sh and make_handin.sh are thin wrappers)
+run its `main` from the handout's local_grader/ folder. Where the Linux
+sandbox cannot run (macOS, Windows), the student's code runs in a plain child
+process (grader/sandbox/plain.py) and the grade says so. The public checks, the spec without
 hidden checks and the recorded reference answers live in local_grader/public/.
 
 Which file is the student's work: the one named on the command line, else
@@ -255,29 +257,57 @@ def grade(args: argparse.Namespace) -> int:
             if target is None:
                 return 2
             if args.file:
-                return _grade(assignment, target, target.name)
+                return _grade(assignment, target, target.name, plain=args.plain)
             # the copy is graded; the report names the folder it copied
             return _grade(assignment, target, ", ".join(facts["student_files"]),
-                          where=str(Path(args.folder)))
+                          where=str(Path(args.folder)), plain=args.plain)
     target, notes = choose(Path(args.folder), args.file, Path(args.cwd), facts)
     for note in notes:
         print(f"Note: {note}")
-    return _grade(assignment, target, target.name)
+    return _grade(assignment, target, target.name, plain=args.plain)
 
 
-def _grade(assignment, target: Path, shown: str, where: str | None = None) -> int:
+def plain_reason(asked: bool = False) -> str | None:
+    """Why this grade runs the student's code in a plain child process rather than the
+    Linux sandbox (None: the sandbox). `asked` is the --plain option."""
+    if asked:
+        return "you asked for it (--plain)"
+    if os.environ.get("GRADECHECK_PLAIN", "").strip().lower() in ("1", "yes", "on", "true"):
+        return "GRADECHECK_PLAIN is set"
+    if not sys.platform.startswith("linux"):
+        import platform
+
+        return f"{platform.system() or sys.platform} has no Linux sandbox"
+    lacking = []
+    for name in ("fcntl", "resource", "pwd"):
+        try:
+            __import__(name)
+        except ImportError:
+            lacking.append(name)
+    lacking += [f"os.{name}" for name in ("memfd_create", "pidfd_open") if not hasattr(os, name)]
+    if lacking:
+        return f"this Python lacks what the Linux sandbox needs: {', '.join(lacking)}"
+    return None
+
+
+def _grade(assignment, target: Path, shown: str, where: str | None = None, plain: bool = False) -> int:
     """Grade `target` with the public checks and print the table (naming `where` as the
-    submission, when given); 2 if the grader cannot."""
+    submission, when given); 2 if the grader cannot. Without the Linux sandbox (or with
+    `plain`), the student's code runs in a plain child process, and a line says so."""
     from grader.errors import GraderError
     from grader.reporters import table
     from grader.runner import grade as run_grader
 
+    why = plain_reason(plain)
+    if why is not None:
+        print(f"Note: your code runs in a plain child process, not in the grader's sandbox ({why}); "
+              "the checks and their messages are the same.")
     try:
         # the public checks replay their own recording: no example bank
         # the public examples the recording holds, whatever secret the environment sets
         # a student grading their own code needs no protection from it: any isolation will do
         report = run_grader(assignment, target, visibility="public", use_bank=False, secret="",
-                            minimum="none")
+                            minimum="none", plain=why is not None)
     except GraderError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -356,7 +386,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"The local grader needs Python packages this Python ({sys.executable}) does not have: "
               f"{', '.join(missing)}.\nInstall them from the handout folder with:\n\n"
               f"    {Path(sys.executable).name} -m pip install -r requirements.txt\n\n"
-              "(or name another Python: GRADECHECK_PYTHON=/path/to/python ./grade.sh)", file=sys.stderr)
+              "(or run the scripts with the Python that has them: /path/to/python grade.py, "
+              "or GRADECHECK_PYTHON=/path/to/python ./grade.sh)", file=sys.stderr)
         return 2
     parser = argparse.ArgumentParser(prog="grade.sh / make_handin.sh")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -369,5 +400,9 @@ def main(argv: list[str] | None = None) -> int:
                                   "to grade, also the name of a part of the assignment (see README.md)")
         command.add_argument("--folder", required=True, help="the handout folder")
         command.add_argument("--cwd", default=".", help="where relative FILE paths start")
+        if name == "grade":
+            command.add_argument("--plain", action="store_true",
+                                 help="run your code in a plain child process, without the Linux "
+                                      "sandbox (the default where there is none: macOS, Windows)")
     args = parser.parse_args(argv)
     return grade(args) if args.command == "grade" else handin(args)

@@ -68,7 +68,7 @@ class Sandbox:
                  minimum: str = levels.DEFAULT_MINIMUM, harness: Path | None = None,
                  data: dict[str, Path] | None = None, homes: dict[str, str] | None = None,
                  tops: Sequence[str] = ()):
-        _judge_not_dumpable()
+        self._protect_judge()
         self.module = module
         self.library = library
         self.limits = limits
@@ -76,7 +76,7 @@ class Sandbox:
         self.minimum = minimum
         levels.rank(minimum)  # ValueError for an unknown level
         self.token = uuid.uuid4().hex
-        self.lease = jail.lease_uid() if isolate else None
+        self.lease = self._lease_uid()
         self.uid = self.lease.uid if self.lease else None
         try:
             self.scratch, runtime, self.work = jail.make_scratch(
@@ -94,21 +94,10 @@ class Sandbox:
         self.harness_file, self.data_dir = _stage_course_files(runtime, harness, data or {})
         self.drivers: set[str] = set()
         self.harness_error: str | None = None
-        keep = jail.needed_paths(self.scratch, (library,))
-        temporary = jail.temporary_folders()
-        covered = jail.covers([PROJECT, *hide], keep, temporary)
-        self._layout = {
-            "keep": keep,
-            "covers": covered,
-            "temporary": [p for p in covered if p in temporary],
-            "writable": [os.path.realpath(self.work)],
-            "reachable": jail.reachable(keep),
-        }
+        self._layout = self._plan_layout(library, hide)
         # Array arguments travel through this shared memory: after each call the judge
         # reads back whether the student's code changed them (no word of the worker's).
-        self._arena_fd = os.memfd_create("gradecheck-arguments", 0)
-        os.ftruncate(self._arena_fd, ARENA_BYTES)
-        self._arena = mmap.mmap(self._arena_fd, ARENA_BYTES)
+        self._arena_fd, self._arena = self._make_arena()
         self.process: subprocess.Popen | spawner.Spawned | None = None
         self.use_zygote = spawner.enabled()
         self._spawned: spawner.Spawned | None = None
@@ -128,6 +117,34 @@ class Sandbox:
         self._max_reply = int(limits.result_mb * 2**20 * 4 / 3) + 2**20
         self._next_id = 0
         self._request_fd = self._response_fd = -1
+
+    # -- what the host provides (a plain sandbox does without) ---------------
+    watched = True  # whether the judge watches the submission's processes (/proc)
+
+    def _protect_judge(self) -> None:
+        _judge_not_dumpable()
+
+    def _lease_uid(self) -> jail.Lease | None:
+        return jail.lease_uid() if self.isolate else None
+
+    def _plan_layout(self, library: str, hide: Sequence[Path]) -> dict[str, Any]:
+        """What the launcher keeps visible, hides and lets the worker write."""
+        keep = jail.needed_paths(self.scratch, (library,))
+        temporary = jail.temporary_folders()
+        covered = jail.covers([PROJECT, *hide], keep, temporary)
+        return {
+            "keep": keep,
+            "covers": covered,
+            "temporary": [p for p in covered if p in temporary],
+            "writable": [os.path.realpath(self.work)],
+            "reachable": jail.reachable(keep),
+        }
+
+    def _make_arena(self) -> tuple[int, mmap.mmap]:
+        """The arguments arena: an anonymous memory file the worker maps too."""
+        fd = os.memfd_create("gradecheck-arguments", 0)
+        os.ftruncate(fd, ARENA_BYTES)
+        return fd, mmap.mmap(fd, ARENA_BYTES)
 
     # -- lifecycle ----------------------------------------------------------
     def environment(self) -> dict[str, str]:
@@ -238,7 +255,7 @@ class Sandbox:
             if self.homes is not None:
                 go["homes"] = self.homes
                 go["tops"] = self.tops
-            protocol.send(self._request_fd, go, time.monotonic() + 5)
+            self._send(go, time.monotonic() + 5)
             hello = self._receive(limit - (time.monotonic() - started), "importing your module", shown=limit)
         except (protocol.ChannelTimeout, OSError):
             hello = self._crash_outcome()
@@ -303,7 +320,7 @@ class Sandbox:
         if self._spawned is not None:
             self._spawned.settle()  # learn the launcher's pid
         launcher = getattr(self.process, "pid", 0)
-        if launcher:
+        if launcher and self.watched:
             footprint = loaded.get("rss") if isinstance(loaded.get("rss"), int) else 0
             table = watch.process_table()
             self.watcher = watch.Watcher(
@@ -424,7 +441,7 @@ class Sandbox:
             self.watcher.call_began()
         self._in_call = True
         try:
-            protocol.send(self._request_fd, request, started + limit)
+            self._send(request, started + limit)
         except protocol.ChannelTimeout:
             reply: Any = self._timed_out(f"{function}()", limit)
         except OSError:
@@ -493,8 +510,7 @@ class Sandbox:
 
     def _receive(self, timeout: float, what: str, shown: float | None = None) -> dict | CallOutcome:
         try:
-            return protocol.receive(self._response_fd, time.monotonic() + max(timeout, 0.0),
-                                    max_bytes=self._max_reply)
+            return self._receive_message(time.monotonic() + max(timeout, 0.0))
         except protocol.ChannelTimeout:
             return self._timed_out(what, timeout if shown is None else shown)
         except (EOFError, OSError):
@@ -502,6 +518,15 @@ class Sandbox:
         except protocol.ProtocolError as exc:
             self.stop()
             return CallOutcome("protocol", message=f"the worker sent garbage on its channel ({exc})")
+
+    # -- the channel (a plain sandbox carries it differently) ---------------
+    def _send(self, message: dict, deadline: float) -> None:
+        """Write one request; protocol.ChannelTimeout at the deadline, OSError if the worker is gone."""
+        protocol.send(self._request_fd, message, deadline)
+
+    def _receive_message(self, deadline: float) -> dict:
+        """Read one reply; ChannelTimeout, EOFError, OSError or protocol.ProtocolError otherwise."""
+        return protocol.receive(self._response_fd, deadline, max_bytes=self._max_reply)
 
     def _timed_out(self, what: str, limit: float) -> CallOutcome:
         self.stop()
@@ -545,7 +570,7 @@ def _judge_not_dumpable() -> None:
     /proc entries (environ, fd, cwd, mem)."""
     try:
         ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
-    except (OSError, AttributeError):
+    except (OSError, AttributeError, TypeError):
         pass
 
 

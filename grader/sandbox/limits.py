@@ -8,7 +8,6 @@ student code.
 
 from __future__ import annotations
 
-import resource
 from dataclasses import dataclass
 
 MiB = 2**20
@@ -52,6 +51,8 @@ class Limits:
 
 def apply(rlimits: dict[str, tuple[int, int]], *, skip: tuple[str, ...] = ()) -> None:
     """Set each named rlimit, never above the current hard limit (the launcher calls this)."""
+    import resource  # POSIX only: the judge imports this module on any system
+
     for name, (soft, hard) in rlimits.items():
         if name in skip:
             continue

@@ -100,14 +100,19 @@ def _wait(fd: int, deadline: float | None, *, write: bool) -> None:
         raise ChannelTimeout("deadline passed")
 
 
+def frame(message: dict[str, Any]) -> bytes:
+    """One message as it travels: the 4-byte length, then the JSON."""
+    payload = json.dumps(message, allow_nan=True).encode("utf-8")
+    return HEADER.pack(len(payload)) + payload
+
+
 def send(fd: int, message: dict[str, Any], deadline: float | None = None) -> None:
     """Write one framed JSON message; ChannelTimeout if `deadline` passes first.
 
     With a deadline, `fd` should be non-blocking so that a reader that takes
     only part of the message cannot stall the writer.
     """
-    payload = json.dumps(message, allow_nan=True).encode("utf-8")
-    view = memoryview(HEADER.pack(len(payload)) + payload)
+    view = memoryview(frame(message))
     while view:
         _wait(fd, deadline, write=True)
         try:
@@ -131,7 +136,7 @@ def _read_into(fd: int, size: int, deadline: float | None) -> bytearray:
         while filled < size:
             _wait(fd, deadline, write=False)
             try:
-                got = os.readv(fd, [view[filled:filled + (1 << 20)]])
+                got = _read_chunk(fd, view[filled:filled + (1 << 20)])
             except BlockingIOError:
                 continue
             if not got:
@@ -140,6 +145,15 @@ def _read_into(fd: int, size: int, deadline: float | None) -> bytearray:
     finally:
         view.release()
     return buffer
+
+
+def _read_chunk(fd: int, into: memoryview) -> int:
+    """Read at most len(into) bytes into `into`; the count read (0 at end of file)."""
+    if hasattr(os, "readv"):
+        return os.readv(fd, [into])
+    data = os.read(fd, len(into))  # Windows has no readv
+    into[:len(data)] = data
+    return len(data)
 
 
 def receive(fd: int, deadline: float | None = None, max_bytes: int = MAX_MESSAGE_BYTES) -> dict[str, Any]:

@@ -15,15 +15,19 @@ programs the student starts do not inherit it.
 from __future__ import annotations
 
 import argparse
-import fcntl
 import importlib.util
 import inspect
 import mmap
 import os
 import random
-import resource
 import sys
 import traceback
+
+try:  # POSIX only: a plain worker (grader/sandbox/plain.py) also runs on Windows
+    import fcntl
+    import resource
+except ImportError:
+    fcntl = resource = None  # type: ignore[assignment]
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -78,9 +82,29 @@ def _signature(function) -> dict:
 
 def _private_fd(fd: int) -> int:
     """Move `fd` to a high close-on-exec descriptor and close the original."""
-    moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, CHANNEL_FDS_FROM)
+    if fcntl is not None:
+        moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, CHANNEL_FDS_FROM)
+    else:
+        moved = os.dup(fd)  # not inheritable; "high" has no meaning where fcntl is missing
     os.close(fd)
     return moved
+
+
+def _stdio_channel() -> tuple[int, int]:
+    """A plain worker's channel is its stdin and stdout: take both for the channel, then
+    give the student's code an empty stdin and a stdout that joins stderr (the judge's
+    output collector), so that nothing the student prints can pass for a reply."""
+    request_fd, response_fd = os.dup(0), os.dup(1)
+    if os.name == "nt":  # the channel carries bytes: no newline translation
+        import msvcrt
+
+        for fd in (request_fd, response_fd):
+            msvcrt.setmode(fd, os.O_BINARY)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    os.dup2(2, 1)
+    return request_fd, response_fd
 
 
 class Worker:
@@ -321,7 +345,7 @@ class Worker:
 
 def serve(request_fd: int, response_fd: int, *, library: str, module: str, file: str,
           isolation: str, result_bytes: int, memory_mb: float = 0, arena_fd: int = -1,
-          harness: str = "", data_dir: str = "") -> None:
+          harness: str = "", data_dir: str = "", arena_file: str = "") -> None:
     """Load the array library, report, wait for the judge's go, import the student's
     module, report it, then answer calls until told to stop. Never returns.
 
@@ -333,11 +357,14 @@ def serve(request_fd: int, response_fd: int, *, library: str, module: str, file:
     send, receive = protocol.send, protocol.receive
 
     worker = Worker(library, file, result_bytes, harness=harness, data_dir=data_dir)
-    if arena_fd >= 0:  # the judge's arguments arena: it reads back what the student's code changed
+    if arena_file:  # a plain worker's arena is a file the judge made
+        with open(arena_file, "r+b") as handle:
+            worker.arena = mmap.mmap(handle.fileno(), os.fstat(handle.fileno()).st_size)
+    elif arena_fd >= 0:  # the judge's arguments arena: it reads back what the student's code changed
         arena_fd = _private_fd(arena_fd)
         worker.arena = mmap.mmap(arena_fd, os.fstat(arena_fd).st_size)
     footprint = _memory()
-    if memory_mb > 0:  # the student's allowance on top of what the library itself reserved
+    if memory_mb > 0 and resource is not None:  # the student's allowance on top of what the library itself reserved
         # a backstop for one process outgrowing the judge's watch between two looks;
         # the slack covers allocator reservations that are address space, not memory
         limit = footprint["vm"] + int(memory_mb * MiB) + 256 * MiB
@@ -395,8 +422,9 @@ def _memory() -> dict[str, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--request-fd", type=int, required=True)
-    parser.add_argument("--response-fd", type=int, required=True)
+    parser.add_argument("--request-fd", type=int, default=-1)
+    parser.add_argument("--response-fd", type=int, default=-1)
+    parser.add_argument("--stdio", action="store_true", help="the channel is stdin and stdout")
     parser.add_argument("--library", choices=["torch", "numpy"], required=True)
     parser.add_argument("--module", required=True)
     parser.add_argument("--file", required=True)
@@ -404,13 +432,18 @@ def main() -> None:
     parser.add_argument("--result-mb", type=float, default=16)
     parser.add_argument("--memory-mb", type=float, default=0)
     parser.add_argument("--arena-fd", type=int, default=-1)
+    parser.add_argument("--arena-file", default="")
     parser.add_argument("--harness", default="")
     parser.add_argument("--data-dir", default="")
     options = parser.parse_args()
+    if options.stdio:
+        options.request_fd, options.response_fd = _stdio_channel()
+    elif options.request_fd < 0 or options.response_fd < 0:
+        parser.error("name the channel: --request-fd and --response-fd, or --stdio")
     serve(options.request_fd, options.response_fd, library=options.library, module=options.module,
           file=options.file, isolation=options.isolation, result_bytes=int(options.result_mb * MiB),
           memory_mb=options.memory_mb, arena_fd=options.arena_fd, harness=options.harness,
-          data_dir=options.data_dir)
+          data_dir=options.data_dir, arena_file=options.arena_file)
 
 
 def _flush() -> None:

@@ -1,8 +1,6 @@
 #!/usr/bin/env bash
 @@HANDIN_USAGE@@
+# The same as: python3 make_handin.py (which also runs on Windows).
 set -u
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-PYTHON="${GRADECHECK_PYTHON:-python3}"
-START="$PWD"
-cd "$HERE/local_grader" || exit 2
-exec "$PYTHON" -m gradecheck_local handin --folder "$HERE" --cwd "$START" "$@"
+exec "${GRADECHECK_PYTHON:-python3}" "$HERE/make_handin.py" "$@"

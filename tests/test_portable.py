@@ -1,0 +1,137 @@
+"""The portable local grade: a student's own grade where the Linux sandbox cannot run.
+
+On macOS and Windows the handout's grade.py runs the student's code in a plain
+child process (grader/sandbox/plain.py). Here the Linux-only pieces are
+disabled in the judge's interpreter (the modules and os functions macOS and
+Windows lack), and the portable grade must give every visible check the same
+verdict and message as the sandboxed local grade, on every file of the
+corpus and on the attack files a student's own machine can run unconfined
+(the others attack the machine itself: fork bombs, process spawners, a
+killer of the parent, writers into the grader; the sandbox tests cover them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from handout import build_all
+
+ROOT = Path(__file__).resolve().parent.parent
+SUBMISSIONS = ROOT / "tests" / "submissions"
+ATTACKS_A_STUDENT_CAN_RUN = [
+    "syntax_error", "missing_functions", "wrong_signatures", "returns_nan_and_wrong_shapes",
+    "returns_none_and_lists", "mutates_inputs", "exit_in_functions", "sys_exit_at_import",
+    "os_exit_at_import", "close_stdio", "garbage_fds", "garbage_channel", "fake_autolab_lines",
+    "print_flood", "huge_result", "patch_libraries", "results_json_writer",
+]
+
+# What macOS and Windows lack of the Linux sandbox's needs, taken away before anything runs.
+WITHOUT_LINUX = """
+import os, sys
+for name in ("fcntl", "resource", "pwd", "grp", "termios"):
+    sys.modules[name] = None
+for name in ("memfd_create", "pidfd_open"):
+    if hasattr(os, name):
+        delattr(os, name)
+"""
+
+VERDICTS = """
+import json, sys
+from pathlib import Path
+from gradecheck_local.local import load_public, plain_reason
+from grader.runner import grade
+plain = sys.argv[1] == "plain"
+assert (plain_reason() is not None) == plain, plain_reason()
+assignment, _facts = load_public()
+verdicts = {}
+for path in sys.argv[2:]:
+    report = grade(assignment, Path(path), visibility="public", use_bank=False, secret="",
+                   minimum="none", plain=plain)
+    verdicts[path] = {"level": (report.isolation or {}).get("level"),  # None: nothing ran
+                      "checks": {c.name: [c.passed, c.message] for q in report.questions for c in q.checks}}
+print(json.dumps(verdicts))
+"""
+
+
+def corpus(assignment: str) -> list[Path]:
+    if assignment == "mytorch_hw1":
+        return sorted(p for p in (SUBMISSIONS / assignment).glob("*/*") if p.is_dir())
+    files = sorted((SUBMISSIONS / assignment).glob("*/*.py"))
+    if assignment == "softmax_lab":  # the attacks are written against the lab
+        files += [SUBMISSIONS / "attacks" / f"{name}.py" for name in ATTACKS_A_STUDENT_CAN_RUN]
+    return files
+
+
+def handout(assignment: str, tmp_path: Path) -> Path:
+    """The student's unpacked handout folder."""
+    built = build_all(assignment, tmp_path / "build")
+    with tarfile.open(built["handout_tar"]) as archive:
+        archive.extractall(tmp_path / "student", **({"filter": "tar"} if hasattr(tarfile, "data_filter") else {}))
+    return tmp_path / "student" / assignment
+
+
+def environment() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "GRADECHECK_PLAIN"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ["softmax_lab", "softmax_vectorized", "mytorch_hw1"])
+def test_the_portable_grade_agrees_with_the_sandboxed_one_on_every_file(assignment, tmp_path):
+    lab = handout(assignment, tmp_path)
+    files = [str(p) for p in corpus(assignment)]
+    assert files
+    runs = {
+        mode: subprocess.Popen([sys.executable, "-c", (WITHOUT_LINUX if mode == "plain" else "") + VERDICTS,
+                                mode, *files], cwd=lab / "local_grader", env=environment(),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for mode in ("sandbox", "plain")}  # the two side by side: the machine has two cores
+    verdicts = {}
+    for mode, run in runs.items():
+        out, err = run.communicate(timeout=900)
+        assert run.returncode == 0, f"{mode}: {err[-3000:]}"
+        verdicts[mode] = json.loads(out.strip().splitlines()[-1])
+    assert {v["level"] for v in verdicts["plain"].values()} - {None} == {"none"}
+    assert "none" not in {v["level"] for v in verdicts["sandbox"].values()}
+    differ = [f"{Path(f).name}: {name}: sandbox {verdicts['sandbox'][f]['checks'].get(name)} "
+              f"plain {verdict}"
+              for f in files for name, verdict in verdicts["plain"][f]["checks"].items()
+              if verdicts["sandbox"][f]["checks"].get(name) != verdict]
+    assert not differ, "\n".join(differ[:20])
+    assert verdicts["sandbox"].keys() == verdicts["plain"].keys()
+    assert all(verdicts["sandbox"][f]["checks"].keys() == verdicts["plain"][f]["checks"].keys() for f in files)
+
+
+def test_grade_py_runs_without_the_linux_pieces_and_says_so(tmp_path):
+    """A student on macOS or Windows: `python grade.py` grades, one line says how."""
+    lab = handout("softmax_vectorized", tmp_path)
+    good = sorted((SUBMISSIONS / "softmax_vectorized" / "good").glob("*.py"))[0]
+    script = WITHOUT_LINUX + "import runpy; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+    run = subprocess.run([sys.executable, "-c", script, str(lab / "grade.py"), str(good)], cwd=tmp_path,
+                         env=environment(), capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "Note: your code runs in a plain child process, not in the grader's sandbox" in run.stdout
+    assert "Sandbox isolation: none" in run.stdout
+    total = [line.split() for line in run.stdout.splitlines() if line.startswith("total")]
+    assert total and total[-1][1] == total[-1][2], run.stdout
+
+
+def test_grade_sh_and_make_handin_sh_are_thin_wrappers_of_the_python_scripts(tmp_path):
+    lab = handout("softmax_vectorized", tmp_path)
+    for script in ("grade", "make_handin"):
+        shell = (lab / f"{script}.sh").read_text()
+        assert f'"$HERE/{script}.py"' in shell and "exec" in shell
+    run = subprocess.run(["bash", str(lab / "make_handin.sh")], cwd=lab, capture_output=True, text=True,
+                         timeout=120, env={**environment(), "GRADECHECK_PYTHON": sys.executable})
+    assert run.returncode == 0, run.stderr
+    assert (lab / "handin.tar").is_file()
+    plain = subprocess.run([sys.executable, str(lab / "grade.py"), "--plain"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=300, env=environment())
+    assert plain.returncode == 0, plain.stderr[-2000:]
+    assert "(you asked for it (--plain))" in plain.stdout
