@@ -103,6 +103,14 @@ def test_a_gradescope_export_gives_one_row_per_student_with_their_identity(assig
     assert float(rows["dee@school.edu"]["total"]) < float(rows["ada@school.edu"]["total"])
     identity = json.loads((out / "reports" / "bo@school.edu.json").read_text())["identity"]
     assert identity["platform"] == "gradescope" and len(identity["members"]) == 2
+    # Canvas's import: its header, the points possible, the SID and login of each student
+    canvas = list(csv.reader((out / "gradebook_canvas.csv").open()))
+    assert canvas[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"] and len(canvas[0]) == 6
+    assert canvas[1][0] == "Points Possible" and float(canvas[1][5]) > 0
+    by_login = {row[3]: row for row in canvas[2:]}
+    assert sorted(by_login) == sorted(rows)
+    assert by_login["cy@school.edu"][:3] == ["Cy Diaz", "", "1003"]
+    assert all(float(by_login[e][5]) == float(rows[e]["total"]) for e in rows)
 
 
 def test_the_zipped_export_grades_the_same(assignment, tmp_path):
@@ -140,6 +148,25 @@ def test_an_autolab_download_grades_each_students_latest_version(assignment, tmp
     assert listed == [("alice@school.edu", "1"), ("alice@school.edu", "2"), ("bob@school.edu", "1")]
     assert sorted(p.stem for p in (every / "reports").glob("*.json")) == [
         "alice@school.edu_v1", "alice@school.edu_v2", "bob@school.edu_v1"]
+    # Autolab's scores import: email, then each problem's score, the latest version only
+    latest = json.loads((every / "reports" / "alice@school.edu_v2.json").read_text())
+    imported = list(csv.reader((every / "gradebook_autolab.csv").open()))
+    assert [row[0] for row in imported] == ["alice@school.edu", "bob@school.edu"]
+    manual = {"written"}  # graded by hand: blank, which Autolab leaves as the staff set it
+    assert imported[0][1:] == ["" if q["name"] in manual else f"{q['score']:g}" for q in latest["questions"]]
+    assert imported[0][1:] != imported[1][1:]  # alice's right version, bob's wrong one
+
+
+def test_a_plain_folder_is_left_out_of_the_import_files_and_told(assignment, tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "someone.py").write_text(_solution())
+    out = tmp_path / "out"
+    done = run_grader("grade-all", str(assignment), str(folder), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "1 submission(s) name no email or SID" in done.stdout
+    assert len(list(csv.reader((out / "gradebook_canvas.csv").open()))) == 2  # header, points
+    assert (out / "gradebook_autolab.csv").read_text() == ""
 
 
 def test_a_zip_that_leaves_the_export_is_refused(assignment, tmp_path):

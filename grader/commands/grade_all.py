@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
     else under OUT/reports is read."""
     from ..batch import Batch
     from ..gradebook import summarise, write_gradebook, write_histogram, write_question_chart
+    from ..lms_exports import unidentified, write_lms_gradebooks
 
     folder, out = Path(args.folder), Path(args.out)
     try:
@@ -87,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
             bar.update(1)
     reports = batch.ordered_reports()
     write_gradebook(assignment, reports, out / "gradebook.csv")
+    imports = write_lms_gradebooks(assignment, reports, out)
     summary = summarise(assignment, reports)
     write_atomically(out / "summary.json", json.dumps(summary, indent=2) + "\n")
     write_histogram(assignment, reports, out / "histogram.png")
@@ -99,4 +101,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {name:<20} full marks {stats['full_marks_rate']:.0%}")
     print(f"gradebook: {out / 'gradebook.csv'}; summary: {out / 'summary.json'}; "
           f"charts: {out / 'histogram.png'}, {out / 'questions.png'}; feedback to send: {out / 'feedback'}")
+    print(f"to import: Canvas {imports['canvas']}, Autolab {imports['autolab']}"
+          + (f" ({unidentified(reports)} submission(s) name no email or SID and are left out of both)"
+             if unidentified(reports) else ""))
     return EXIT_OK
