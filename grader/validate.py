@@ -282,7 +282,11 @@ def judge_mutant(mutant: MutantResult, report: Report) -> MutantResult:
     if survived:
         problems.append(f"survives: keeps full points on {', '.join(survived)}")
     if leaked:
-        problems.append(f"leaks: loses points on {', '.join(leaked)}, which it does not declare")
+        # what the undeclared loss was, to tell a weak check from a slow or loaded machine
+        why = next((c for q in report.questions if q.name in leaked for c in q.checks if not c.passed), None)
+        said = why.message.strip().splitlines()[0][:300] if why is not None and why.message.strip() else ""
+        problems.append(f"leaks: loses points on {', '.join(leaked)}, which it does not declare"
+                        + (f" ({why.name}: {said})" if why is not None else ""))
     mutant.problem = "; ".join(problems)
     return mutant
 

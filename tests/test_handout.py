@@ -23,6 +23,7 @@ from handout import build_all
 from handout.public import find_leaks
 from handout.solutions import fill_stubs
 from handout.starter import solution_lines
+from test_portable import assert_portable_agrees, attacks_a_student_can_run, local_verdicts
 
 ASSIGNMENT = "softmax_lab"
 ROOT = Path(__file__).resolve().parent.parent
@@ -256,30 +257,18 @@ def test_grade_sh_refuses_a_missing_file_clearly(built, tmp_path):
     assert "nowhere.py" in result.stderr and "Traceback" not in result.stderr
 
 
-LOCAL_VERDICTS = """
-import json, sys
-from pathlib import Path
-from gradecheck_local.local import load_public
-from grader.runner import grade
-assignment, _facts = load_public()
-verdicts = {}
-for path in sys.argv[1:]:
-    report = grade(assignment, Path(path), visibility="public", use_bank=False, secret="", minimum="none")
-    verdicts[path] = {c.name: c.passed for q in report.questions for c in q.checks}
-print(json.dumps(verdicts))
-"""
-
-
 @pytest.mark.slow
 def test_the_local_grade_and_the_server_agree_on_every_honest_submission(built, tmp_path):
     """Visible checks, pass or fail: the handout's public examples against the server's own,
-    drawn from the course secret, for every file of the corpus."""
+    drawn from the course secret, for every file of the corpus. The same run proves the
+    portable local grade (the Linux-only pieces taken away: tests/test_portable.py) gives
+    every visible check the sandboxed local grade's verdict and message, on the corpus and
+    on the attack files a student's machine can run unconfined."""
     corpus = sorted((ROOT / "tests" / "submissions" / ASSIGNMENT).glob("*/*.py"))
     lab = unpack(built["handout_tar"], tmp_path / "student")
-    local = subprocess.run([sys.executable, "-c", LOCAL_VERDICTS, *map(str, corpus)],
-                           cwd=lab / "local_grader", capture_output=True, text=True, timeout=900)
-    assert local.returncode == 0, local.stderr[-3000:]
-    local_verdicts = json.loads(local.stdout.strip().splitlines()[-1])
+    verdicts = local_verdicts(lab, corpus + attacks_a_student_can_run())
+    local = {path: {name: passed for name, (passed, _message) in found["checks"].items()}
+             for path, found in verdicts["sandbox"].items()}
     folder = tmp_path / "class"
     folder.mkdir()
     for path in corpus:
@@ -294,10 +283,11 @@ def test_the_local_grade_and_the_server_agree_on_every_honest_submission(built, 
         report = json.loads((tmp_path / "out" / "reports" / f"{path.parent.name}__{path.stem}.json").read_text())
         remote = {c["name"]: c["passed"] for q in report["questions"] for c in q["checks"]
                   if c["visibility"] == "visible"}
-        if local_verdicts[str(path)] != remote:
-            disagree.append(f"{path.parent.name}/{path.name}: local {local_verdicts[str(path)]} "
+        if local[str(path)] != remote:
+            disagree.append(f"{path.parent.name}/{path.name}: local {local[str(path)]} "
                             f"server {remote}")
     assert not disagree, "\n".join(disagree)
+    assert_portable_agrees(verdicts)
 
 
 # -- what the engine and a numpy assignment need of the builder -----------------------

@@ -8,6 +8,8 @@ verdict and message as the sandboxed local grade, on every file of the
 corpus and on the attack files a student's own machine can run unconfined
 (the others attack the machine itself: fork bombs, process spawners, a
 killer of the parent, writers into the grader; the sandbox tests cover them).
+The lab's corpus and those attacks are compared in tests/test_handout.py, in
+the same run that compares the local grade with the server's.
 """
 
 from __future__ import annotations
@@ -60,13 +62,14 @@ print(json.dumps(verdicts))
 """
 
 
+def attacks_a_student_can_run() -> list[Path]:
+    return [SUBMISSIONS / "attacks" / f"{name}.py" for name in ATTACKS_A_STUDENT_CAN_RUN]
+
+
 def corpus(assignment: str) -> list[Path]:
     if assignment == "mytorch_hw1":
         return sorted(p for p in (SUBMISSIONS / assignment).glob("*/*") if p.is_dir())
-    files = sorted((SUBMISSIONS / assignment).glob("*/*.py"))
-    if assignment == "softmax_lab":  # the attacks are written against the lab
-        files += [SUBMISSIONS / "attacks" / f"{name}.py" for name in ATTACKS_A_STUDENT_CAN_RUN]
-    return files
+    return sorted((SUBMISSIONS / assignment).glob("*/*.py"))
 
 
 def handout(assignment: str, tmp_path: Path) -> Path:
@@ -81,31 +84,40 @@ def environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "GRADECHECK_PLAIN"}
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("assignment", ["softmax_lab", "softmax_vectorized", "mytorch_hw1"])
-def test_the_portable_grade_agrees_with_the_sandboxed_one_on_every_file(assignment, tmp_path):
-    lab = handout(assignment, tmp_path)
-    files = [str(p) for p in corpus(assignment)]
-    assert files
+def local_verdicts(lab: Path, files: list[Path]) -> dict[str, dict]:
+    """The handout's local grade of each file, sandboxed and portable (run side by side:
+    the machine has two cores): {"sandbox"|"plain": {file: {"level", "checks": {name:
+    [passed, message]}}}}."""
     runs = {
         mode: subprocess.Popen([sys.executable, "-c", (WITHOUT_LINUX if mode == "plain" else "") + VERDICTS,
-                                mode, *files], cwd=lab / "local_grader", env=environment(),
+                                mode, *map(str, files)], cwd=lab / "local_grader", env=environment(),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for mode in ("sandbox", "plain")}  # the two side by side: the machine has two cores
+        for mode in ("sandbox", "plain")}
     verdicts = {}
     for mode, run in runs.items():
         out, err = run.communicate(timeout=900)
         assert run.returncode == 0, f"{mode}: {err[-3000:]}"
         verdicts[mode] = json.loads(out.strip().splitlines()[-1])
-    assert {v["level"] for v in verdicts["plain"].values()} - {None} == {"none"}
-    assert "none" not in {v["level"] for v in verdicts["sandbox"].values()}
-    differ = [f"{Path(f).name}: {name}: sandbox {verdicts['sandbox'][f]['checks'].get(name)} "
-              f"plain {verdict}"
-              for f in files for name, verdict in verdicts["plain"][f]["checks"].items()
-              if verdicts["sandbox"][f]["checks"].get(name) != verdict]
+    return verdicts
+
+
+def assert_portable_agrees(verdicts: dict[str, dict]) -> None:
+    """Every file: the same checks, each with the same verdict and message."""
+    sandbox, plain = verdicts["sandbox"], verdicts["plain"]
+    assert sandbox.keys() == plain.keys() and sandbox
+    assert {v["level"] for v in plain.values()} - {None} == {"none"}  # None: nothing ran
+    assert "none" not in {v["level"] for v in sandbox.values()}
+    differ = [f"{Path(f).name}: {name}: sandbox {sandbox[f]['checks'].get(name)} plain {verdict}"
+              for f in plain for name, verdict in plain[f]["checks"].items()
+              if sandbox[f]["checks"].get(name) != verdict]
     assert not differ, "\n".join(differ[:20])
-    assert verdicts["sandbox"].keys() == verdicts["plain"].keys()
-    assert all(verdicts["sandbox"][f]["checks"].keys() == verdicts["plain"][f]["checks"].keys() for f in files)
+    assert all(sandbox[f]["checks"].keys() == plain[f]["checks"].keys() for f in plain)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", ["softmax_vectorized", "mytorch_hw1"])  # the lab: test_handout
+def test_the_portable_grade_agrees_with_the_sandboxed_one_on_every_file(assignment, tmp_path):
+    assert_portable_agrees(local_verdicts(handout(assignment, tmp_path), corpus(assignment)))
 
 
 def test_grade_py_runs_without_the_linux_pieces_and_says_so(tmp_path):
