@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,55 @@ QUESTIONS = ["softmax", "linear", "loss", "loss_backward", "softmax_backward", "
              "sgd", "momentum", "minibatch", "training", "histogram_training", "softmax_gradient_derivation"]
 # the questions the grader scores (Autolab's scores line): all but the written one
 AUTOMATIC = [q for q in QUESTIONS if q != "softmax_gradient_derivation"]
+
+
+# `make test` runs two pytest workers (pytest-xdist). Each module runs whole in one worker, so
+# its module-scoped fixtures run once; the modules that look for attack processes left anywhere
+# on the machine share one worker, so that one never sees the other's live ones.
+SCANS_THE_PROCESS_TABLE = {"test_attacks", "test_isolation", "test_sandbox", "test_integrity"}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """A module's tests to one worker; the process-table scanners together."""
+    from xdist.scheduler import LoadFileScheduling
+
+    class ByModule(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "process-table" if Path(path).stem in SCANS_THE_PROCESS_TABLE else path
+
+    return ByModule(config, log)
+
+
+def graded_once(tmp_path_factory: pytest.TempPathFactory, assignment: str, files: list[Path],
+                jobs: int = 2, timeout: float = 900) -> tuple[subprocess.CompletedProcess, Path]:
+    """`grade-all ASSIGNMENT` over `files` (each copied as PARENT__NAME), run once per test
+    session and shared by every module that asks for the same files (also across pytest
+    workers, which wait for the first): the grade-all result and its OUT folder."""
+    import fcntl
+    import hashlib
+
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # the session's own folder
+    key = hashlib.sha256("\0".join([assignment, *map(str, files)]).encode()).hexdigest()[:16]
+    where = shared / f"graded-once-{key}"
+    with open(shared / f"graded-once-{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (where / "done.json").exists():
+            done = json.loads((where / "done.json").read_text())
+            return subprocess.CompletedProcess(done["args"], done["returncode"], done["stdout"],
+                                               done["stderr"]), where / "out"
+        shutil.rmtree(where, ignore_errors=True)
+        (where / "class").mkdir(parents=True)
+        for path in files:
+            shutil.copy(path, where / "class" / f"{path.parent.name}__{path.name}")
+        command = [sys.executable, "-m", "grader", "grade-all", assignment, str(where / "class"),
+                   "--out", str(where / "out"), "--jobs", str(jobs)]
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+        (where / "done.json").write_text(json.dumps({"args": command, "returncode": done.returncode,
+                                                     "stdout": done.stdout, "stderr": done.stderr}))
+        return done, where / "out"
 
 
 def run_grader(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:

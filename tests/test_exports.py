@@ -176,3 +176,38 @@ def test_a_zip_that_leaves_the_export_is_refused(assignment, tmp_path):
     done = run_grader("grade-all", str(assignment), str(archive), "--out", str(tmp_path / "out"))
     assert done.returncode != 0 and "outside the export" in done.stderr
     assert not (tmp_path / "outside.txt").exists()
+
+
+def test_grade_all_scores_each_export_as_the_platforms_bundle_does(assignment, tmp_path):
+    """The gradebook's totals equal what the Gradescope bundle's run_autograder and the
+    Autolab bundle's make give the same files (the bundles built from the same assignment)."""
+    from handout import build_all
+    from test_platforms import gradescope_root, run, run_autograder
+
+    built = build_all(assignment, tmp_path / "build")
+    folder = _gradescope_export(tmp_path / "download")
+    out = tmp_path / "out"
+    assert run_grader("grade-all", str(assignment), str(folder), "--out", str(out)).returncode == 0
+    rows = _rows(out)
+    export = folder / "assignment_77_export"
+    for email, submission in (("ada@school.edu", "submission_101"), ("bo@school.edu", "submission_102"),
+                              ("dee@school.edu", "submission_103")):
+        root = gradescope_root(built, tmp_path / f"gradescope_{submission}")
+        for path in (export / submission).iterdir():
+            shutil.copy(path, root / "submission" / path.name)
+        assert float(rows[email]["total"]) == pytest.approx(run_autograder(root)["score"]), email
+    download = tmp_path / "autolab_download"
+    download.mkdir()
+    _tar_of(download / "alice@school.edu_1_handin.tar", "toy.py", _solution())
+    _tar_of(download / "alice@school.edu_2_handin.tar", "toy.py", _solution(wrong=True))
+    autolab_out = tmp_path / "autolab_out"
+    assert run_grader("grade-all", str(assignment), str(download), "--out", str(autolab_out)).returncode == 0
+    job = tmp_path / "autolab_job"
+    job.mkdir()
+    shutil.copy(built["autograde_tar"], job / "autograde.tar")
+    shutil.copy(built["autograde_makefile"], job / "Makefile")
+    shutil.copy(download / "alice@school.edu_2_handin.tar", job / "handin.tar")  # Autolab renames it
+    made = run(["make"], job)
+    assert made.returncode == 0, made.stdout[-2000:] + made.stderr
+    line = json.loads(made.stdout.rstrip("\n").splitlines()[-1])
+    assert float(_rows(autolab_out)["alice@school.edu"]["total"]) == pytest.approx(sum(line["scores"].values()))

@@ -23,6 +23,7 @@ from handout import build_all
 from handout.public import find_leaks
 from handout.solutions import fill_stubs
 from handout.starter import solution_lines
+from conftest import graded_once
 from test_portable import assert_portable_agrees, attacks_a_student_can_run, local_verdicts
 
 ASSIGNMENT = "softmax_lab"
@@ -257,8 +258,22 @@ def test_grade_sh_refuses_a_missing_file_clearly(built, tmp_path):
     assert "nowhere.py" in result.stderr and "Traceback" not in result.stderr
 
 
+LOCAL_VERDICTS = """
+import json, sys
+from pathlib import Path
+from gradecheck_local.local import load_public
+from grader.runner import grade
+assignment, _facts = load_public()
+verdicts = {}
+for path in sys.argv[1:]:
+    report = grade(assignment, Path(path), visibility="public", use_bank=False, secret="", minimum="none")
+    verdicts[path] = {c.name: c.passed for q in report.questions for c in q.checks}
+print(json.dumps(verdicts))
+"""
+
+
 @pytest.mark.slow
-def test_the_local_grade_and_the_server_agree_on_every_honest_submission(built, tmp_path):
+def test_the_local_grade_and_the_server_agree_on_every_honest_submission(built, tmp_path, tmp_path_factory):
     """Visible checks, pass or fail: the handout's public examples against the server's own,
     drawn from the course secret, for every file of the corpus. The same run proves the
     portable local grade (the Linux-only pieces taken away: tests/test_portable.py) gives
@@ -269,18 +284,13 @@ def test_the_local_grade_and_the_server_agree_on_every_honest_submission(built, 
     verdicts = local_verdicts(lab, corpus + attacks_a_student_can_run())
     local = {path: {name: passed for name, (passed, _message) in found["checks"].items()}
              for path, found in verdicts["sandbox"].items()}
-    folder = tmp_path / "class"
-    folder.mkdir()
-    for path in corpus:
-        (folder / f"{path.parent.name}__{path.name}").write_bytes(path.read_bytes())
     assert os.environ.get("GRADECHECK_SECRET"), "the server side must draw its own examples"
-    server = subprocess.run([sys.executable, "-m", "grader", "grade-all", ASSIGNMENT, str(folder),
-                             "--out", str(tmp_path / "out"), "--jobs", "2"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=900)
+    # the server's grade of the corpus: the same run tests/test_submissions.py reads
+    server, out = graded_once(tmp_path_factory, ASSIGNMENT, corpus)
     assert server.returncode == 0, server.stderr[-3000:]
     disagree = []
     for path in corpus:
-        report = json.loads((tmp_path / "out" / "reports" / f"{path.parent.name}__{path.stem}.json").read_text())
+        report = json.loads((out / "reports" / f"{path.parent.name}__{path.stem}.json").read_text())
         remote = {c["name"]: c["passed"] for q in report["questions"] for c in q["checks"]
                   if c["visibility"] == "visible"}
         if local[str(path)] != remote:

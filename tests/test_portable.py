@@ -39,7 +39,7 @@ WITHOUT_LINUX = """
 import os, sys
 for name in ("fcntl", "resource", "pwd", "grp", "termios"):
     sys.modules[name] = None
-for name in ("memfd_create", "pidfd_open"):
+for name in ("memfd_create", "pidfd_open", "sysconf", "fork"):
     if hasattr(os, name):
         delattr(os, name)
 """

@@ -31,6 +31,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import graded_once
+
 pytestmark = pytest.mark.slow
 
 ASSIGNMENT = "softmax_lab"
@@ -90,22 +92,15 @@ def _text(data) -> str:
     return data.decode(errors="replace") if isinstance(data, bytes) else data
 
 
-def grade_batch(paths: list[Path], scratch: Path) -> dict[Path, Graded]:
-    """Grade many files with one `grade-all` run (judges forked once, reports per file).
+def grade_batch(paths: list[Path], scratch: pytest.TempPathFactory) -> dict[Path, Graded]:
+    """Grade many files with one `grade-all` run (judges forked once, reports per file),
+    shared with tests/test_handout.py's server side (conftest.graded_once).
 
     The reports are the same JSON `grade --format json` prints; grading them
     in one batch spares each file an interpreter and torch start-up.
     """
-    folder, out = scratch / "class", scratch / "out"
-    folder.mkdir()
-    names = {}
-    for path in paths:
-        name = f"{path.parent.name}__{path.stem}"
-        shutil.copy(path, folder / f"{name}.py")
-        names[path] = name
-    cmd = [sys.executable, "-m", "grader", "grade-all", ASSIGNMENT, str(folder), "--out", str(out),
-           "--jobs", str(MAX_WORKERS)]
-    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=GRADE_TIMEOUT_S)
+    proc, out = graded_once(scratch, ASSIGNMENT, paths, jobs=MAX_WORKERS, timeout=GRADE_TIMEOUT_S)
+    names = {path: f"{path.parent.name}__{path.stem}" for path in paths}
     graded = {}
     for path, name in names.items():
         try:
@@ -125,7 +120,7 @@ def reports(request, tmp_path_factory) -> dict[Path, Graded]:
         if callspec and "path" in callspec.params and Path(item.path) == Path(__file__):
             wanted.append(callspec.params["path"])
     wanted = sorted(set(wanted)) or GOOD + BAD
-    return grade_batch(wanted, tmp_path_factory.mktemp("corpus"))
+    return grade_batch(wanted, tmp_path_factory)
 
 
 def _tail(text: str, limit: int = 3000) -> str:

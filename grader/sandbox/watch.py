@@ -29,8 +29,9 @@ from .limits import Limits
 from .reaper import kill_descendants
 
 MiB = 2**20
-PAGE = os.sysconf("SC_PAGE_SIZE")
-TICKS = os.sysconf("SC_CLK_TCK")
+# POSIX only; the judge imports this module on any system (a plain sandbox has no watch)
+PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 INTERVAL = 0.2
 CPU_WINDOW = 1.0
 MAX_SCRATCH_FILES = 5000
