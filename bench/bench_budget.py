@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "bench")]
 
 from test_budget import NOT_RUN, assignment_with_limits, slow_submission  # noqa: E402
 
@@ -62,24 +62,27 @@ def main() -> int:
         done = subprocess.run(["timeout", f"{limit:g}", "make"], cwd=job, env=env, capture_output=True,
                               text=True, check=False)
         elapsed = time.monotonic() - started
-    print(f"Autolab job limit {limit:g} s: make took {elapsed:.1f} s, {elapsed / limit:.2f}x the limit")
+    from common import Figure, finish
+
     problems = []
     if done.returncode != 0:
         problems.append(f"the platform's limit struck first (make exited {done.returncode})")
+    scores = None
     try:
         scores = json.loads(done.stdout.rstrip("\n").splitlines()[-1])["scores"]
-        print(f"scores: {scores}")
     except (ValueError, IndexError, KeyError, TypeError):
         problems.append("the last line is not a scores line")
     if "The grader stopped with status" in done.stdout:
         problems.append("the Makefile's fallback line was printed: the grader did not finish by itself")
     if NOT_RUN not in done.stdout:
         problems.append("no check was cut short: the run says nothing about the budget")
-    for problem in problems:
-        print(f"FAIL: {problem}")
     if problems:
         print(done.stderr[-2000:], file=sys.stderr)
-    return 1 if problems else 0
+    figures = [Figure(f"Autolab job (limit {limit:g} s), slow correct submission",
+                      f"{elapsed:.1f} s, {elapsed / limit:.2f}x the limit", "< 1x", elapsed < limit),
+               Figure("  its scores line", "present" if scores is not None else "missing")]
+    finish("bench_budget: the report comes before the platform's limit", figures, problems)
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,55 +1,82 @@
-"""One submission, whole command-line process, against the floor `python -c "import torch"`.
+"""One CLI grade of softmax_lab, whole process, against the teardown-free torch floor.
 
-Both are timed in this run, alternating, several times each; the ratio of
-medians is printed (the machines are noisy: read the ratios, not the seconds).
-The example bank lives in a private cache: the first grade records it (the
-cost a fresh machine pays once per version of the checks), the timed grades
-find it there, as every grade after the first does.
+The floor is `python -c "import torch, os; os._exit(0)"`: what any grade of a torch
+assignment must pay (the interpreter and torch), without the interpreter's
+teardown, which the grader skips too. Floor, correct grade and buggy grade take
+turns, REPEATS times each; the table gives medians, their spread, the CPU of
+every process of each run, and each grade's ratio to the floor against the goal
+(issue #17: at most 1.25x). Every report is checked: the correct sample must get
+every automatic point, the buggy one must lose exactly loss_backward and
+softmax_backward; a wrong report fails the bench like a missed goal.
+
+The example bank lives in a private cache: a first grade records it (the cost a
+fresh machine pays once per version of the checks, shown apart); the timed
+grades find it there, as every grade after the first does.
 """
 
 from __future__ import annotations
 
-import os
-import statistics
+import json
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import (ROOT, TEARDOWN_FREE_TORCH, BenchError, Figure, environment, finish,  # noqa: E402
+                    interleaved, ratio_figure, run_once)
+
 SAMPLES = ROOT / "assignments" / "softmax_lab" / "samples"
 REPEATS = 5
-
-
-def seconds(command: list[str], env: dict) -> float:
-    started = time.perf_counter()
-    subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - started
+GOAL = 1.25  # a grade at most this many floors
+BUGGY_LOSES = {"loss_backward", "softmax_backward"}
 
 
 def grade_command(sample: str) -> list[str]:
     return [sys.executable, "-m", "grader", "grade", "softmax_lab", str(SAMPLES / sample), "--format", "json"]
 
 
+def checker(sample: str, problems: list[str]):
+    """A check of one grade's JSON report: the right score, question by question."""
+    def check(done: subprocess.CompletedProcess) -> None:
+        if done.returncode != 0:
+            raise BenchError(f"grading {sample} failed: {done.stderr[-2000:]}")
+        report = json.loads(done.stdout)
+        lost = {q["name"] for q in report["questions"]
+                if q["score"] < q["max_score"] - 1e-9 and q.get("status") != "pending"}
+        lost -= {"softmax_gradient_derivation"}  # graded by hand: pending
+        expected = BUGGY_LOSES if sample == "buggy.py" else set()
+        if lost != expected:
+            problems.append(f"{sample}: lost points on {sorted(lost)}, expected {sorted(expected)}")
+    return check
+
+
 def main() -> None:
+    problems: list[str] = []
     with tempfile.TemporaryDirectory() as cache:
-        env = {**os.environ, "GRADECHECK_CACHE": cache}
-        floor_cmd = [sys.executable, "-c", "import torch"]
-        seconds(floor_cmd, env)  # page the libraries in before anything is timed
-        floor = [seconds(floor_cmd, env)]
-        cold = seconds(grade_command("buggy.py"), env)
-        timings: dict[str, list[float]] = {"buggy.py": [], "correct.py": []}
-        for _ in range(REPEATS):
-            floor.append(seconds(floor_cmd, env))
-            for sample, runs in timings.items():
-                runs.append(seconds(grade_command(sample), env))
-    f = statistics.median(floor)
-    print(f"python -c 'import torch'                  {f:6.2f} s (median of {len(floor)})")
-    print(f"grade buggy.py, first (records the bank)  {cold:6.2f} s   {cold / f:5.2f}x")
-    for sample, runs in timings.items():
-        g = statistics.median(runs)
-        print(f"grade {sample:<12} (median of {REPEATS})        {g:6.2f} s   {g / f:5.2f}x")
+        env = environment(GRADECHECK_CACHE=cache)
+        floor_command = [sys.executable, "-c", TEARDOWN_FREE_TORCH]
+        run_once(floor_command, env=env)  # page the libraries in before anything is timed
+        first, first_cpu = run_once(grade_command("buggy.py"), env=env, check=checker("buggy.py", problems))
+        timings = interleaved({
+            "floor": lambda: run_once(floor_command, env=env),
+            "correct.py": lambda: run_once(grade_command("correct.py"), env=env,
+                                           check=checker("correct.py", problems)),
+            "buggy.py": lambda: run_once(grade_command("buggy.py"), env=env, check=checker("buggy.py", problems)),
+        }, REPEATS)
+    floor = timings["floor"]
+    figures = [Figure("teardown-free torch floor (median)", f"{floor.median:.2f} s", ""),
+               Figure("  its spread; CPU of its process", f"{floor.spread()}; {floor.cpu_median:.2f} s")]
+    figures.append(Figure("grade buggy.py, first (records the example bank)", f"{first:.2f} s "
+                          f"({first / floor.median:.2f}x); CPU {first_cpu:.2f} s"))
+    for sample in ("correct.py", "buggy.py"):
+        timing = timings[sample]
+        figures.append(Figure(f"grade {sample} (median of {REPEATS})", f"{timing.median:.2f} s, {timing.spread()}"))
+        figures.append(Figure(f"  CPU of every process of it (median)", f"{timing.cpu_median:.2f} s "
+                              f"({timing.cpu_median / floor.cpu_median:.2f}x the floor's)"))
+        figures.append(ratio_figure(f"  {sample} / floor", timing.median / floor.median, GOAL))
+    finish("bench_cli: one grade of softmax_lab", figures, problems)
 
 
 if __name__ == "__main__":

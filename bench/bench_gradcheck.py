@@ -7,7 +7,10 @@ and which distortions of the gradient each method catches:
   - the lab's loop: perturb one weight at a time, one forward pass per side;
   - torch.autograd.gradcheck, full (default) mode and fast mode.
 Problem set-up is outside the timed region for every method.
-Run with `make bench` (or python bench/bench_gradcheck.py).
+Fails (exit 1) when gradecheck's check misses a distortion on any of the 20 problems,
+raises an alarm on a correct gradient, or when the check of a 100 x 30720 weight
+needs more than 200 MB beyond the problem's own or misses one entry off by 1%
+(issue #17). Run with `make bench` (or python bench/bench_gradcheck.py).
 """
 
 from __future__ import annotations
@@ -102,20 +105,65 @@ def seconds_per_check(method, setup: Setup, grad: np.ndarray, repeats: int) -> t
     return statistics.median(times), verdict
 
 
+LARGE = (100, 30720)  # issue #17's memory case: a 100-class weight over 10x CIFAR's features
+MEMORY_GOAL_MB = 200
+
+LARGE_CHECK = """
+import resource, sys
+import numpy as np
+sys.path.insert(0, sys.argv[1])
+from grader.compare import tolerance_for
+from grader.gradcheck import mismatches, sampled_check
+classes, features = int(sys.argv[2]), int(sys.argv[3])
+rng = np.random.default_rng(0)
+x = rng.uniform(0, 1, (features, 1)).astype(np.float32).astype(np.float64)
+bias = rng.standard_normal((classes, 1)) * 0.1
+label = 3
+weight = (rng.standard_normal((classes, features)) * 0.01).astype(np.float32).astype(np.float64)
+def f_batch(weights):
+    a = (weights.reshape(-1, features) @ x).reshape(-1, classes, 1) + bias
+    a = a - a.max(axis=1, keepdims=True)
+    return np.log(np.exp(a).sum(axis=(1, 2))) - a[:, label, 0]
+a = weight @ x + bias
+y = np.exp(a - a.max()); y /= y.sum(); y[label] -= 1
+grad = (y @ x.T).astype(np.float32).astype(np.float64)
+wrong = grad.copy()
+typical = np.flatnonzero(np.abs(grad) >= np.median(np.abs(grad)))
+wrong.reshape(-1)[rng.choice(typical)] *= 1.01
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+alarm = mismatches(sampled_check(f_batch, weight, grad, rng=np.random.default_rng(1)), tolerance_for(np.float32))
+caught = mismatches(sampled_check(f_batch, weight, wrong, rng=np.random.default_rng(1)), tolerance_for(np.float32))
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print((after - before) / 1024, bool(alarm), bool(caught))
+"""
+
+
+def large_check() -> tuple[float, bool, bool]:
+    """In a fresh process: the check's peak memory beyond the problem's own (MB), whether a
+    correct gradient raised an alarm and whether one entry off by 1% was caught."""
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", LARGE_CHECK, str(ROOT), *map(str, LARGE)],
+                          capture_output=True, text=True, check=True)
+    extra, alarm, caught = done.stdout.split()
+    return float(extra), alarm == "True", caught == "True"
+
+
 def main() -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    from common import Figure, finish
+
+    figures: list[Figure] = []
+    problems: list[str] = []
     setup = Setup(0)
     correct = setup.grad.astype(np.float32).astype(np.float64)
     seconds = {}
     for name, method in METHODS.items():
         seconds[name], alarm = seconds_per_check(method, setup, correct, 31 if name in CHEAP else 3)
-        print(f"{name:<28} {seconds[name] * 1000:10.2f} ms per check (median)   "
-              f"false alarm on a correct float32 gradient: {alarm}")
-    base = seconds["gradecheck sampled"]
-    print()
-    for name, value in seconds.items():
-        print(f"{name:<28} {value / base:9.1f}x gradecheck's time")
-    print()
-    print("distortions caught (20 problems for the cheap methods, 2 for the slow ones):")
+        figures.append(Figure(f"{name}: per check (median)", f"{seconds[name] * 1000:.2f} ms",
+                              f"{seconds[name] / seconds['gradecheck sampled']:.1f}x ours"))
+        if alarm and name == "gradecheck sampled":
+            problems.append("gradecheck's sampled check raised an alarm on a correct float32 gradient")
     setups = [Setup(seed) for seed in range(20)]
     for kind in KINDS:
         row = []
@@ -123,8 +171,18 @@ def main() -> None:
             chosen = setups if name in CHEAP else setups[:2]
             hits = sum(method(s, distortions(s.grad, s.seed)[kind].astype(np.float32).astype(np.float64))
                        for s in chosen)
-            row.append(f"{name.split(' (')[0]} {hits}/{len(chosen)}")
-        print(f"  {kind:<20} " + " | ".join(row))
+            row.append(f"{name.split(' (')[0].replace('autograd.gradcheck', 'autograd')} {hits}/{len(chosen)}")
+            if name == "gradecheck sampled" and hits < len(chosen):
+                problems.append(f"gradecheck's sampled check missed '{kind}' on {len(chosen) - hits} problem(s)")
+        figures.append(Figure(f"caught '{kind}'", "; ".join(row[:2])))
+        figures.append(Figure("", "; ".join(row[2:])))
+    extra, alarm, caught = large_check()
+    figures.append(Figure(f"check of a {LARGE[0]} x {LARGE[1]} weight: extra memory", f"{extra:.0f} MB",
+                          f"<= {MEMORY_GOAL_MB} MB", extra <= MEMORY_GOAL_MB))
+    figures.append(Figure("  it catches one entry off by 1%", str(caught), "True", caught))
+    if alarm:
+        problems.append("the large check raised an alarm on a correct gradient")
+    finish("bench_gradcheck: the sampled gradient check", figures, problems)
 
 
 if __name__ == "__main__":

@@ -30,17 +30,31 @@ from test_submissions import expected_losses  # noqa: E402
 PATTERN = ("good",) * 4 + ("bad",) * 3 + ("attacks",)
 
 
-def pools() -> dict[str, list[Path]]:
-    """The source files of each kind, sorted."""
+# Attacks whose cost is mostly waiting out a limit (a call's, the import's, a memory watch's):
+# their time overlaps for free under two jobs, so a scaling figure leaves them out and
+# measures them apart.
+WAIT_OUT_A_LIMIT = {"infinite_loop", "infinite_loop_at_import", "memory_children", "spinning_children",
+                    "fork_bomb", "background_processes", "late_fake_line", "memory_bomb"}
+
+
+def pools(attacks: str = "all") -> dict[str, list[Path]]:
+    """The source files of each kind, sorted; `attacks` is "all", "no-waiting" (without the
+    WAIT_OUT_A_LIMIT ones) or "waiting" (only those)."""
+    found = sorted((CORPUS / "attacks").glob("*.py"))
+    if attacks == "no-waiting":
+        found = [p for p in found if p.stem not in WAIT_OUT_A_LIMIT]
+    elif attacks == "waiting":
+        found = [p for p in found if p.stem in WAIT_OUT_A_LIMIT]
     return {"good": sorted((CORPUS / "softmax_lab" / "good").glob("*.py")),
             "bad": sorted((CORPUS / "softmax_lab" / "bad").glob("*.py")),
-            "attacks": sorted((CORPUS / "attacks").glob("*.py"))}
+            "attacks": found}
 
 
-def make_class(folder: Path, count: int) -> dict[str, Path]:
-    """Write `count` submissions named student000.py ... into `folder`; return student -> source."""
+def make_class(folder: Path, count: int, attacks: str = "all") -> dict[str, Path]:
+    """Write `count` submissions named student000.py ... into `folder`; return student -> source
+    (`attacks` chooses the attack pool, see `pools`)."""
     folder.mkdir(parents=True, exist_ok=True)
-    sources, used = pools(), {kind: 0 for kind in PATTERN}
+    sources, used = pools(attacks), {kind: 0 for kind in PATTERN}
     written = {}
     for i in range(count):
         kind = PATTERN[i % len(PATTERN)]
@@ -48,6 +62,17 @@ def make_class(folder: Path, count: int) -> dict[str, Path]:
         source = pool[used[kind] % len(pool)]
         used[kind] += 1
         student = f"student{i:03d}"
+        shutil.copy(source, folder / f"{student}.py")
+        written[student] = source
+    return written
+
+
+def attack_class(folder: Path) -> dict[str, Path]:
+    """Write each WAIT_OUT_A_LIMIT attack once into `folder`; return student -> source."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = {}
+    for source in pools("waiting")["attacks"]:
+        student = f"attack_{source.stem}"
         shutil.copy(source, folder / f"{student}.py")
         written[student] = source
     return written

@@ -58,6 +58,9 @@ DIRECTIONS, COORDINATES = 6, 16
 # threshold is 1e-6 * ||grad||.
 DIRECTIONAL_SHARE = 0.01
 CHUNK = 8  # perturbed copies evaluated at once: small enough to stay in cache
+# ... and never more than this many bytes of them: a 100 x 30720 weight is 25 MB a copy, so
+# its copies go one pair at a time and the check stays within a couple of hundred MB.
+BUFFER_BYTES = 32 * 2**20
 
 
 def mismatches(probes: list[Probe], rtol: float) -> list[Probe]:
@@ -66,9 +69,12 @@ def mismatches(probes: list[Probe], rtol: float) -> list[Probe]:
 
 
 def random_signs(rng: np.random.Generator, count: int, size: int) -> np.ndarray:
-    """`count` vectors of +-1 entries, fast: one random bit per entry."""
+    """`count` vectors of +-1 entries (int8: a byte each), fast: one random bit per entry."""
     bits = np.unpackbits(np.frombuffer(rng.bytes(count * ((size + 7) // 8)), dtype=np.uint8))
-    return bits[: count * size].reshape(count, size).astype(np.float64) * 2 - 1
+    signs = bits[: count * size].reshape(count, size).view(np.int8)
+    signs *= 2
+    signs -= 1
+    return signs
 
 
 def sampled_check(f_batch: BatchFunction, x: np.ndarray, grad: np.ndarray, *, rng: np.random.Generator,
@@ -79,7 +85,7 @@ def sampled_check(f_batch: BatchFunction, x: np.ndarray, grad: np.ndarray, *, rn
     Each probe's scale is what rounding of a correct float32 gradient could
     move it by: ||grad|| for a direction (compared with a tighter tolerance,
     see `mismatches`), |grad_i| + rms(grad) for a coordinate. Perturbed
-    inputs are built CHUNK at a time in one reused buffer.
+    inputs are built CHUNK at a time (fewer for a huge x: BUFFER_BYTES) in one reused buffer.
     """
     x = np.asarray(x, dtype=np.float64)
     flat_x = x.reshape(-1)
@@ -91,9 +97,10 @@ def sampled_check(f_batch: BatchFunction, x: np.ndarray, grad: np.ndarray, *, rn
     coords = rng.choice(n, size=min(coordinates, n), replace=False)
     count = directions + len(coords)
     numerical = np.empty(count)
-    buffer = np.empty((2 * CHUNK, n))
-    for start in range(0, count, CHUNK):
-        stop = min(start + CHUNK, count)
+    chunk = max(1, min(CHUNK, BUFFER_BYTES // (2 * 8 * n)))
+    buffer = np.empty((2 * chunk, n))
+    for start in range(0, count, chunk):
+        stop = min(start + chunk, count)
         k = stop - start
         for row, probe in enumerate(range(start, stop)):
             plus, minus = buffer[row], buffer[k + row]

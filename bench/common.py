@@ -1,0 +1,119 @@
+"""What every benchmark shares: interleaved timing, medians with their spread, CPU summed
+over every process a run started, and goals that fail the bench when missed.
+
+A bench builds `Figure`s (a measured value, the goal it must meet, whether it
+met it) and ends with `finish(figures)`, which prints them as one table and
+exits 1 if any goal was missed or any report was wrong. `make bench` runs every
+bench and fails if one did.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parent.parent
+TEARDOWN_FREE_TORCH = "import torch, os; os._exit(0)"  # what a grade could not do without
+
+
+@dataclass
+class Timing:
+    """Wall and CPU seconds of repeated runs of one command."""
+
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.wall)
+
+    @property
+    def cpu_median(self) -> float:
+        return statistics.median(self.cpu)
+
+    def spread(self) -> str:
+        """The runs' range, as a share of the median."""
+        if len(self.wall) < 2:
+            return ""
+        low, high = min(self.wall), max(self.wall)
+        return f"{low:.2f}-{high:.2f} s (±{(high - low) / 2 / self.median:.0%})"
+
+
+@dataclass
+class Figure:
+    """One line of the table: what was measured, against which goal."""
+
+    name: str
+    value: str
+    goal: str = ""
+    met: bool | None = None  # None: a figure without a goal
+
+    def row(self) -> str:
+        verdict = {True: "ok", False: "MISSED", None: ""}[self.met]
+        return f"{self.name:<58} {self.value:<34} {self.goal:<22} {verdict}"
+
+
+def run_once(command: list[str], *, env: dict | None = None, cwd: Path = ROOT,
+             check: Callable[[subprocess.CompletedProcess], None] | None = None) -> tuple[float, float]:
+    """Run `command` to its end: (wall seconds, CPU seconds of it and of every process it
+    started that was waited for, the zygote's forks included). `check` judges its output."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if check is not None:
+        check(done)
+    elif done.returncode != 0:
+        raise BenchError(f"{' '.join(command[:6])} failed ({done.returncode}): {done.stderr[-2000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def interleaved(commands: dict[str, Callable[[], tuple[float, float]]], repeats: int) -> dict[str, Timing]:
+    """Run each command `repeats` times, taking turns (A B C A B C ...), so that a noisy
+    moment of the machine falls on all of them alike."""
+    timings = {name: Timing() for name in commands}
+    for _ in range(repeats):
+        for name, command in commands.items():
+            wall, cpu = command()
+            timings[name].wall.append(wall)
+            timings[name].cpu.append(cpu)
+    return timings
+
+
+class BenchError(Exception):
+    """A run the bench needed failed, or a report it checked was wrong."""
+
+
+def finish(title: str, figures: list[Figure], problems: list[str] = ()) -> None:
+    """Print the table; exit 1 when a goal was missed or a problem was found."""
+    print(f"== {title}")
+    for figure in figures:
+        print("  " + figure.row())
+    for problem in problems:
+        print(f"  WRONG: {problem}")
+    missed = [f.name for f in figures if f.met is False]
+    if missed or problems:
+        print(f"  {title}: {len(missed)} goal(s) missed, {len(problems)} wrong result(s)")
+        sys.exit(1)
+
+
+def ratio_figure(name: str, value: float, limit: float, *, at_least: bool = False) -> Figure:
+    """A ratio against its goal (at most `limit`, or with at_least at least)."""
+    met = value >= limit if at_least else value <= limit
+    return Figure(name, f"{value:.2f}x", f"{'>=' if at_least else '<='} {limit:g}x", met)
+
+
+def environment(**extra: str) -> dict[str, str]:
+    """This process's environment with the grader's cache and secret set for a bench."""
+    env = {**os.environ, **extra}
+    env.setdefault("GRADECHECK_SECRET", "the benches' course secret")
+    return env
