@@ -25,6 +25,11 @@ CORPUS = ROOT / "tests" / "submissions"
 sys.path.insert(0, str(ROOT / "tests"))
 
 from test_attacks import EXPECTED as ATTACKS  # noqa: E402
+from test_attacks import TRAINING  # noqa: E402  (an attack file has no training code: 0 there)
+
+# Stopped at a limit inside `linear`, which the stop cuts short: anywhere from this to full
+# marks there (as tests/test_isolation.py allows), nothing lost elsewhere.
+STOPPED_IN_LINEAR = {"memory_children": 5.5, "scratch_filler": 5.5, "spinning_children": 5.5}
 from test_submissions import expected_losses  # noqa: E402
 
 PATTERN = ("good",) * 4 + ("bad",) * 3 + ("attacks",)
@@ -81,7 +86,7 @@ def attack_class(folder: Path) -> dict[str, Path]:
 def expected_scores(source: Path, maxima: dict[str, float]) -> dict[str, float] | set[str]:
     """Per-question scores `source` must get, or (bad/) the set of questions it must lose on."""
     if source.parent.name == "attacks":
-        return {q: ATTACKS[source.stem].get(q, top) for q, top in maxima.items()}
+        return {q: ATTACKS[source.stem].get(q, 0.0 if q in TRAINING else top) for q, top in maxima.items()}
     if source.parent.name == "bad":
         return expected_losses(source)
     return dict(maxima)
@@ -103,8 +108,12 @@ def check_reports(reports: Path, written: dict[str, Path]) -> list[str]:
             lost = {q for q in got if got[q] < maxima[q] - 1e-6}
             if lost != want:
                 problems.append(f"{student} ({source.name}): lost {sorted(lost)}, expected {sorted(want)}")
-        elif any(abs(got[q] - want[q]) > 1e-3 for q in want):
-            problems.append(f"{student} ({source.name}): scored {got}, expected {want}")
+        else:
+            wrong = {q: (got[q], want[q]) for q in want if abs(got[q] - want[q]) > 1e-3
+                     and not (q == "linear" and source.stem in STOPPED_IN_LINEAR
+                              and STOPPED_IN_LINEAR[source.stem] - 1e-3 <= got[q] <= maxima[q] + 1e-3)}
+            if wrong:
+                problems.append(f"{student} ({source.name}): (got, expected) {wrong}")
     return problems
 
 
