@@ -137,8 +137,9 @@ def write_question_chart(assignment: Assignment, reports: list[dict], path: Path
     axes.set_xticklabels([q.name for q in questions], rotation=35, ha="right")
     axes.set_ylim(0, 105)
     axes.set_ylabel("%")
-    axes.set_title(f"{assignment.title or assignment.name}: each question (n = {len(reports)})")
-    axes.legend(loc="lower left", fontsize="small")
+    axes.set_title(f"{assignment.title or assignment.name}: each question (n = {len(reports)})", pad=28)
+    # above the bars, under the title: a legend inside the axes would cover bars near 100%
+    axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize="small", frameon=False)
     _save(pyplot, figure, path)
 
 
