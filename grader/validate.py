@@ -17,6 +17,7 @@ shape of mutants.yaml is broken.
 from __future__ import annotations
 
 import ast
+import sys
 import tempfile
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -329,6 +330,30 @@ def _count(report: Report) -> str:
     return f"{sum(c.passed for c in checks)}/{len(checks)}"
 
 
+class _NoBar:
+    """What validate uses for a progress bar off a terminal (or without tqdm): nothing."""
+
+    def update(self, _count: int) -> None:
+        pass
+
+    def __enter__(self) -> "_NoBar":
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        pass
+
+
+def _progress_bar(total: int):
+    """A progress bar with an estimated finish on stderr when it is a terminal (tqdm)."""
+    if not sys.stderr.isatty():
+        return _NoBar()
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return _NoBar()
+    return tqdm(total=total, unit="grade", desc="validate", file=sys.stderr, dynamic_ncols=True)
+
+
 def validate(assignment: Assignment, *, jobs: int = 2) -> Validation:
     """Lint, then grade reference, starter and mutants `jobs` at a time (see module docstring)."""
     findings = lint(assignment)
@@ -348,9 +373,12 @@ def validate(assignment: Assignment, *, jobs: int = 2) -> Validation:
                 place = assignment.reference / name if assignment.package else assignment.reference
                 raise SpecError(str(place), "# BEGIN SOLUTION / # END SOLUTION", str(exc)) from None
         starter = mutants_module.write_handin(assignment, stubs, Path(scratch) / "starter")
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        bar = _progress_bar(total=len(runnable) + 3 + bool(runnable))
+        with bar, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             def submit(path: Path) -> Future:
-                return pool.submit(grade, assignment, path, visibility="all")
+                future = pool.submit(grade, assignment, path, visibility="all")
+                future.add_done_callback(lambda _done: bar.update(1))
+                return future
 
             reference = [submit(assignment.reference), submit(assignment.reference)]
             starter_report = submit(starter)
