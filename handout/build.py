@@ -134,11 +134,22 @@ def _handin_values(assignment: Assignment) -> dict[str, str]:
     values = _handin_values_of_files(assignment)
     for name, members in assignment.parts.items():  # ./grade.sh PART
         values["GRADE_USAGE"] += f"\n#   ./grade.sh {name:<7} grades {', '.join(members)} alone"
-    # grade.py and make_handin.py say the same in their docstrings, with their own command
-    for key, script in (("GRADE_USAGE", "grade"), ("HANDIN_USAGE", "make_handin")):
-        values[f"{key}_PY"] = "\n".join(
-            line[1:].replace(f"./{script}.sh", f"python {script}.py") for line in values[key].splitlines())
     return values
+
+
+def _script_values(values: dict[str, str], command: str) -> dict[str, str]:
+    """grade.py's or make_handin.py's values: its command, and a docstring that says what
+    the shell script's comments say, with the Python command in place of the script's."""
+    script, usage = ("grade", "GRADE_USAGE") if command == "grade" else ("make_handin", "HANDIN_USAGE")
+    lines = "\n".join(line[1:].replace(f"./{script}.sh", f"python {script}.py")
+                      for line in values[usage].splitlines())
+    if command == "grade":
+        doc = ("Check your work with the public checks and print a table of scores.\n\n"
+               f"Works on Linux, macOS and Windows (on some systems the command is python3):\n{lines}\n"
+               f"Run it with the Python that has {values['LIBRARY']} installed (see README.md).")
+    else:
+        doc = f"Write handin.tar, the file you submit (Linux, macOS and Windows).\n\n{lines}"
+    return {**values, "COMMAND": command, "SCRIPT_DOC": doc}
 
 
 def _handin_values_of_files(assignment: Assignment) -> dict[str, str]:
@@ -315,8 +326,8 @@ def student_files(assignment: Assignment) -> Files:
         "requirements.txt": Entry(values["STUDENT_REQUIREMENTS"].encode()),
         "grade.sh": Entry(render("grade.sh", values).encode(), executable=True),
         "make_handin.sh": Entry(render("make_handin.sh", values).encode(), executable=True),
-        "grade.py": Entry(render("grade.py", values).encode()),
-        "make_handin.py": Entry(render("make_handin.py", values).encode()),
+        "grade.py": Entry(render("local_script.py", _script_values(values, "grade")).encode()),
+        "make_handin.py": Entry(render("local_script.py", _script_values(values, "handin")).encode()),
         f"{package}/__init__.py": Entry(b'"""The local grader: public checks only."""\n'),
         f"{package}/__main__.py": Entry(b"from .local import main\n\nraise SystemExit(main())\n"),
         f"{package}/local.py": Entry((HANDOUT_PACKAGE / "local.py").read_bytes()),

@@ -284,7 +284,8 @@ def plain_reason(asked: bool = False) -> str | None:
             __import__(name)
         except ImportError:
             lacking.append(name)
-    lacking += [f"os.{name}" for name in ("memfd_create", "pidfd_open") if not hasattr(os, name)]
+    if not hasattr(os, "memfd_create"):  # the arguments arena (the zygote's pidfds have a fallback)
+        lacking.append("os.memfd_create")
     if lacking:
         return f"this Python lacks what the Linux sandbox needs: {', '.join(lacking)}"
     return None

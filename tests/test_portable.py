@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -56,7 +58,8 @@ verdicts = {}
 for path in sys.argv[2:]:
     report = grade(assignment, Path(path), visibility="public", use_bank=False, secret="",
                    minimum="none", plain=plain)
-    verdicts[path] = {"level": (report.isolation or {}).get("level"),  # None: nothing ran
+    isolation = report.isolation or {}  # empty: nothing ran
+    verdicts[path] = {"level": isolation.get("level"), "features": isolation.get("features", []),
                       "checks": {c.name: [c.passed, c.message] for q in report.questions for c in q.checks}}
 print(json.dumps(verdicts))
 """
@@ -86,7 +89,7 @@ def environment() -> dict[str, str]:
 
 def local_verdicts(lab: Path, files: list[Path]) -> dict[str, dict]:
     """The handout's local grade of each file, sandboxed and portable (run side by side:
-    the machine has two cores): {"sandbox"|"plain": {file: {"level", "checks": {name:
+    the machine has two cores): {"sandbox"|"plain": {file: {"level", "features", "checks": {name:
     [passed, message]}}}}."""
     runs = {
         mode: subprocess.Popen([sys.executable, "-c", (WITHOUT_LINUX if mode == "plain" else "") + VERDICTS,
@@ -105,8 +108,10 @@ def assert_portable_agrees(verdicts: dict[str, dict]) -> None:
     """Every file: the same checks, each with the same verdict and message."""
     sandbox, plain = verdicts["sandbox"], verdicts["plain"]
     assert sandbox.keys() == plain.keys() and sandbox
-    assert {v["level"] for v in plain.values()} - {None} == {"none"}  # None: nothing ran
-    assert "none" not in {v["level"] for v in sandbox.values()}
+    ran = [f for f in plain if plain[f]["level"] is not None]  # None: nothing ran (a layout problem)
+    assert ran and all(plain[f]["level"] == "none" and "plain-process" in plain[f]["features"] for f in ran)
+    # the sandboxed grade is the Linux sandbox, at whatever level this machine allows
+    assert not any("plain-process" in sandbox[f]["features"] for f in sandbox)
     differ = [f"{Path(f).name}: {name}: sandbox {sandbox[f]['checks'].get(name)} plain {verdict}"
               for f in plain for name, verdict in plain[f]["checks"].items()
               if sandbox[f]["checks"].get(name) != verdict]
@@ -147,3 +152,44 @@ def test_grade_sh_and_make_handin_sh_are_thin_wrappers_of_the_python_scripts(tmp
                            capture_output=True, text=True, timeout=300, env=environment())
     assert plain.returncode == 0, plain.stderr[-2000:]
     assert "(you asked for it (--plain))" in plain.stdout
+
+
+@pytest.fixture
+def open_folder():
+    """A folder uid 65534 can reach (pytest's own are root's, 0700), removed afterwards."""
+    from test_isolation import _temporary_root
+
+    folder = Path(tempfile.mkdtemp(prefix="gradecheck-portable-", dir=_temporary_root()))
+    os.chmod(folder, 0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_student_without_privileges_grades_both_ways(open_folder):
+    """The local grade as an ordinary user (uid 65534, no capabilities), plain and sandboxed:
+    full marks both ways, each naming how it ran."""
+    from test_isolation import NOBODY, _nobody_python
+
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("switching to an unprivileged user needs root and setpriv")
+    tmp_path = open_folder
+    tools = tmp_path / "tools"
+    tools.mkdir(mode=0o755)
+    python = _nobody_python(tools)
+    student = tmp_path / "student"
+    student.mkdir()
+    lab = handout("softmax_vectorized", student)
+    good = lab / "good.py"
+    shutil.copy(sorted((SUBMISSIONS / "softmax_vectorized" / "good").glob("*.py"))[0], good)
+    for path in [student, *student.rglob("*")]:
+        os.chown(path, NOBODY, NOBODY)
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(student), "LANG": "C.UTF-8"}
+    prefix = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--inh-caps=-all"]
+    for extra, how in ((["--plain"], "plain-process"), ([], None)):
+        run = subprocess.run([*prefix, python, str(lab / "grade.py"), *extra, str(good)], cwd=student, env=env,
+                             capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stderr[-3000:]
+        total = [line.split() for line in run.stdout.splitlines() if line.startswith("total")]
+        assert total and total[-1][1] == total[-1][2], run.stdout
+        isolation = next(line for line in run.stdout.splitlines() if line.startswith("Sandbox isolation:"))
+        assert (how in isolation) if how else ("plain-process" not in isolation), isolation

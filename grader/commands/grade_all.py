@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {name:<20} full marks {stats['full_marks_rate']:.0%}")
     print(f"gradebook: {out / 'gradebook.csv'}; summary: {out / 'summary.json'}; "
           f"charts: {out / 'histogram.png'}, {out / 'questions.png'}; feedback to send: {out / 'feedback'}")
+    nobody = unidentified(reports)
     print(f"to import: Canvas {imports['canvas']}, Autolab {imports['autolab']}"
-          + (f" ({unidentified(reports)} submission(s) name no email or SID and are left out of both)"
-             if unidentified(reports) else ""))
+          + (f" ({nobody} submission(s) name no email or SID and are left out of both)" if nobody else ""))
     return EXIT_OK

@@ -68,7 +68,7 @@ class Sandbox:
                  minimum: str = levels.DEFAULT_MINIMUM, harness: Path | None = None,
                  data: dict[str, Path] | None = None, homes: dict[str, str] | None = None,
                  tops: Sequence[str] = ()):
-        self._protect_judge()
+        _judge_not_dumpable()
         self.module = module
         self.library = library
         self.limits = limits
@@ -120,9 +120,6 @@ class Sandbox:
 
     # -- what the host provides (a plain sandbox does without) ---------------
     watched = True  # whether the judge watches the submission's processes (/proc)
-
-    def _protect_judge(self) -> None:
-        _judge_not_dumpable()
 
     def _lease_uid(self) -> jail.Lease | None:
         return jail.lease_uid() if self.isolate else None

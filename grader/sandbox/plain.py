@@ -51,9 +51,6 @@ class PlainSandbox(Sandbox):
         super().__init__(student_file, **options)
 
     # -- what the host provides ----------------------------------------------
-    def _protect_judge(self) -> None:
-        pass  # nothing to hide the judge from: the student grades their own code
-
     def _lease_uid(self) -> None:
         return None
 
@@ -177,16 +174,16 @@ def _read_replies(fd: int, max_bytes: int, replies: queue.Queue) -> None:
     while True:
         try:
             replies.put(protocol.receive(fd, None, max_bytes=max_bytes))
-        except (EOFError, OSError, ValueError, protocol.ProtocolError) as exc:
-            replies.put(exc if not isinstance(exc, ValueError) else EOFError(str(exc)))
+        except (EOFError, OSError, protocol.ProtocolError) as exc:
+            replies.put(exc)
             return
 
 
 def _kill_tree(process: subprocess.Popen) -> None:
     """Kill the worker and the processes it started, as far as the system allows."""
-    if process.poll() is not None and os.name == "nt":
-        return
     if os.name == "nt":
+        if process.poll() is not None:
+            return
         subprocess.run(["taskkill", "/F", "/T", "/PID", str(process.pid)], check=False,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     else:

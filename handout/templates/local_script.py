@@ -1,8 +1,4 @@
-"""Check your work with the public checks and print a table of scores.
-
-Works on Linux, macOS and Windows (on some systems the command is python3):
-@@GRADE_USAGE_PY@@
-Run it with the Python that has @@LIBRARY@@ installed (see README.md).
+"""@@SCRIPT_DOC@@
 """
 
 import os
@@ -19,4 +15,4 @@ if __name__ == "__main__":
     os.chdir(GRADER)
     from gradecheck_local.local import main
 
-    sys.exit(main(["grade", "--folder", HERE, "--cwd", start, *sys.argv[1:]]))
+    sys.exit(main(["@@COMMAND@@", "--folder", HERE, "--cwd", start, *sys.argv[1:]]))
