@@ -29,11 +29,14 @@ from handout import build_all
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBMISSIONS = ROOT / "tests" / "submissions"
+# Attacks whose harm stays inside their own process. results_json_writer is not
+# one: unconfined, it plants results.json in every working folder it can see,
+# the test runner's (the repository's root) included.
 ATTACKS_A_STUDENT_CAN_RUN = [
     "syntax_error", "missing_functions", "wrong_signatures", "returns_nan_and_wrong_shapes",
     "returns_none_and_lists", "mutates_inputs", "exit_in_functions", "sys_exit_at_import",
     "os_exit_at_import", "close_stdio", "garbage_fds", "garbage_channel", "fake_autolab_lines",
-    "print_flood", "huge_result", "patch_libraries", "results_json_writer",
+    "print_flood", "huge_result", "patch_libraries",
 ]
 
 # What macOS and Windows lack of the Linux sandbox's needs, taken away before anything runs.
