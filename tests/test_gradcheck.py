@@ -77,3 +77,56 @@ def test_catches_plausible_errors(name):
     for seed in range(20):
         _, _, grad = problem(seed)
         assert failing(seed, distortions(grad, seed)[name]), (name, seed)
+
+
+def float32_forward(seed: int, classes: int = CLASSES, features: int = FEATURES,
+                    weight_seed: int | None = None):
+    """What a correct student computes in float32 from the float32 forward pass,
+    two ways (y @ x.T and an outer product), for problem `seed`."""
+    if weight_seed is None:
+        x, bias, label = lab_parts(seed)
+        weight = np.random.default_rng(seed + 7).standard_normal((classes, features)) * 0.01
+    else:
+        rng = np.random.default_rng(weight_seed)
+        x = rng.uniform(0, 1, (features, 1))
+        bias = rng.standard_normal((classes, 1)) * 0.1
+        label = 3
+        weight = rng.standard_normal((classes, features)) * 0.01
+    x32, w32, b32 = (v.astype(np.float32) for v in (x, weight, bias))
+    a = w32 @ x32 + b32
+    y = np.exp(a - a.max())
+    y /= y.sum()
+    y[label] -= 1
+    return (y @ x32.T).astype(np.float64), np.outer(y[:, 0], x32[:, 0]).astype(np.float64)
+
+
+def test_a_gradient_computed_in_float32_from_a_float32_forward_pass_passes():
+    for seed in range(100):
+        for grad in float32_forward(seed):
+            assert not failing(seed, grad), seed
+
+
+def test_one_entry_off_by_one_percent_is_caught_in_a_100_by_30720_gradient():
+    """Issue #17's large case: the label's row dominates ||grad||, the float32 forward
+    pass puts coherent errors in the others, and one ordinary entry is off by 1%."""
+    classes, features = 100, 30720
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, (features, 1))
+    bias = rng.standard_normal((classes, 1)) * 0.1
+    weight = rng.standard_normal((classes, features)) * 0.01
+
+    def f_batch(weights: np.ndarray) -> np.ndarray:
+        a = (weights.reshape(-1, features) @ x.astype(np.float32).astype(np.float64)).reshape(-1, classes, 1)
+        a = a + bias.astype(np.float32)
+        a = a - a.max(axis=1, keepdims=True)
+        return np.log(np.exp(a).sum(axis=(1, 2))) - a[:, 3, 0]
+
+    point = weight.astype(np.float32).astype(np.float64)
+    grad, _ = float32_forward(0, classes, features, weight_seed=0)
+    wrong = grad.copy()
+    typical = np.flatnonzero(np.abs(grad) >= np.median(np.abs(grad)))
+    wrong.reshape(-1)[np.random.default_rng(5).choice(typical)] *= 1.01
+    check = lambda g: mismatches(sampled_check(f_batch, point, g, rng=np.random.default_rng(1)),  # noqa: E731
+                                 tolerance_for(np.float32))
+    assert not check(grad)
+    assert check(wrong)

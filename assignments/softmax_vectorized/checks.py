@@ -270,7 +270,7 @@ def probe_report(bad: list[Probe]) -> str:
     for probe in bad[:4]:
         label = probe.label
         if label.startswith("<"):
-            label += " (u a random +-1 direction)"
+            label += " (u: random signs on a share of the entries)"
         lines.append(f"  {label}: central differences of your loss give {probe.numerical:.6g}, "
                      f"your gradient gives {probe.analytic:.6g}")
     if len(bad) > 4:
