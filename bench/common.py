@@ -12,6 +12,7 @@ bench and fails if one did.
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -123,6 +124,30 @@ def ratio_figure(name: str, value: float, limit: float, *, at_least: bool = Fals
     """A ratio against its goal (at most `limit`, or with at_least at least)."""
     met = value >= limit if at_least else value <= limit
     return Figure(name, f"{value:.2f}x", f"{'>=' if at_least else '<='} {limit:g}x", met)
+
+
+STUDENT_SECONDS = """
+import json, sys
+from pathlib import Path
+from grader import spec
+from grader.runner import grade
+assignment = spec.load(sys.argv[1])
+seconds = {}
+for path in sys.argv[2:]:
+    seconds.setdefault(path, []).append(grade(assignment, Path(path)).student_seconds)
+print(json.dumps(seconds))
+"""
+
+
+def student_seconds(assignment: str, submissions: list[Path], env: dict[str, str]) -> dict[str, float]:
+    """Seconds each submission's grade spends inside the student's own calls (the worker's
+    word; graded in one process, the median when a submission is listed more than once):
+    what no grader could save, subtracted from a grade's time to see the grader's own cost."""
+    done = subprocess.run([sys.executable, "-c", STUDENT_SECONDS, assignment, *map(str, submissions)],
+                          cwd=ROOT, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BenchError(f"measuring the students' own time failed: {done.stderr[-2000:]}")
+    return {path: statistics.median(values) for path, values in json.loads(done.stdout).items()}
 
 
 def environment(**extra: str) -> dict[str, str]:

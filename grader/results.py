@@ -83,6 +83,9 @@ class Report:
     isolation: dict[str, Any] | None = None
     # what the student's code printed before any check that is not visible ran
     public_output: str | None = None
+    # seconds the worker spent inside the student's calls (its own word, at most their wall
+    # time): what benchmarks subtract to see the grader's own cost; in no report format
+    student_seconds: float = 0.0
 
     @property
     def score(self) -> float:

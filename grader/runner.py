@@ -112,7 +112,7 @@ def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
                  "features": [f for f in sandbox.isolation.split(",") if f]}
     return Report(assignment.name, str(submission), questions, output=sandbox.output(),
                   seconds=time.monotonic() - started, notes=notes, isolation=isolation,
-                  public_output=public_output)
+                  public_output=public_output, student_seconds=sandbox.student_seconds)
 
 
 def run_check(check: CheckSpec, registered: RegisteredCheck, **context: object) -> CheckResult:

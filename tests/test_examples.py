@@ -131,3 +131,6 @@ def test_a_correct_submission_runs_no_hypothesis_engine(assignment, monkeypatch,
     report = grade(assignment, SAMPLES / "correct.py")
     assert report.score == report.max_score
     assert runs == []
+    # the student's own time, for benchmarks: some of the grade's, and in no report
+    assert 0 < report.student_seconds < report.seconds
+    assert "student_seconds" not in json.dumps(report.to_dict())

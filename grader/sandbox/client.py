@@ -112,6 +112,9 @@ class Sandbox:
         self.restarts = -1
         self.time_used = 0.0
         self.last_call_seconds = 0.0
+        # what the worker says its calls took inside the student's code (at most their wall
+        # time): benchmarks tell the grader's cost from the student's with it; never graded
+        self.student_seconds = 0.0
         self._ready = False
         # a reply holds at most result_mb of arrays, in base64 (4/3), plus its JSON
         self._max_reply = int(limits.result_mb * 2**20 * 4 / 3) + 2**20
@@ -458,6 +461,9 @@ class Sandbox:
             if progress:
                 reply.message += f" (it had got to: {progress})"
             return reply
+        took = reply.get("took")
+        if isinstance(took, float) and 0.0 <= took:
+            self.student_seconds += min(took, spent)
         try:
             outcome = self._read_reply(reply)
             if outcome.ok:  # judged here, from the arena: the worker's process may lie
