@@ -23,7 +23,6 @@ regrade nothing: a wrong report fails the bench like a missed goal.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import signal
 import subprocess

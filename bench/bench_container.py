@@ -24,7 +24,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -126,15 +125,11 @@ def bundle(folder: Path) -> Path:
     """The Gradescope bundle of softmax_lab unpacked as Gradescope does (folder/source,
     folder/submission, folder/results), its bank recorded as its setup.sh records it."""
     from handout import build_all
+    from handout.archive import unzip
 
     built = build_all("softmax_lab", folder / "built")
     source = folder / "root" / "source"
-    with zipfile.ZipFile(built["autograder_zip"]) as archive:
-        for info in archive.infolist():
-            archive.extract(info, source)
-            mode = info.external_attr >> 16 & 0o777
-            if mode:
-                (source / info.filename).chmod(mode)
+    unzip(built["autograder_zip"], source)
     for name in ("submission", "results"):
         (folder / "root" / name).mkdir()
     subprocess.run([sys.executable, "-m", "grader", "examples", "softmax_lab"], cwd=source, check=True,

@@ -25,6 +25,7 @@ import pytest
 
 from grader import spec
 from handout import build_all
+from handout.archive import unzip
 from handout.solutions import fill_stubs
 
 ASSIGNMENT = "softmax_lab"
@@ -125,14 +126,8 @@ def test_autolab_notes_list_each_problem_and_its_maximum(built, assignment):
 def gradescope_root(built: dict[str, Path], folder: Path) -> Path:
     """Unzip autograder.zip as Gradescope does (modes kept) into folder/source."""
     source = folder / "source"
-    with zipfile.ZipFile(built["autograder_zip"]) as archive:
-        names = archive.namelist()
-        assert "setup.sh" in names and "run_autograder" in names
-        for info in archive.infolist():
-            archive.extract(info, source)
-            mode = info.external_attr >> 16 & 0o777
-            if mode:
-                (source / info.filename).chmod(mode)
+    names = unzip(built["autograder_zip"], source)
+    assert "setup.sh" in names and "run_autograder" in names
     for name in ("submission", "results"):
         (folder / name).mkdir()
     shutil.copy(source / "run_autograder", folder / "run_autograder")  # where Gradescope puts it
