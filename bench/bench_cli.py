@@ -70,7 +70,7 @@ def main() -> None:
             "buggy.py": lambda: run_once(grade_command("buggy.py"), env=env, check=checker("buggy.py", problems)),
         }, REPEATS)
         samples = [SAMPLES / name for name in ("correct.py", "buggy.py")]
-        own = student_seconds("softmax_lab", samples * 3, env)  # three grades each: the medians
+        own = student_seconds("softmax_lab", samples * REPEATS, env)  # the medians of REPEATS grades
     floor = timings["floor"]
     figures = [Figure("teardown-free torch floor (median)", f"{floor.median:.2f} s", ""),
                Figure("  its spread; CPU of its process", f"{floor.spread()}; {floor.cpu_median:.2f} s")]
