@@ -452,6 +452,8 @@ class Sandbox:
                     self.stop()
                     reply = CallOutcome("timeout", message=why)
                 else:
+                    if self.watcher is not None:  # what an earlier call started may not outlive it
+                        self.watcher.call_began()
                     reply = self._receive(limit, f"{function}()", shown=limit)
                 answered = time.monotonic()
                 spent = answered - began
