@@ -14,6 +14,7 @@ import importlib
 import importlib.util
 import inspect
 import sys
+from collections import deque
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Callable, Protocol
@@ -270,6 +271,12 @@ class Context:
         self.figures: list[Figure] = []
         self.notes: list[str] = []
         self._for_alls = 0
+        # Recording a bank: per for_all, per example, the calls its body made ((function,
+        # args), None for a call_many) - the calls a replay sends ahead in one request.
+        self.planned_calls: list[list[list]] = []
+        self._call_log: list | None = None
+        # Replaying: the answers to those calls, (function, args, outcome, seconds) in order
+        self._queue: deque | None = None
 
     def call(self, function: str, *args: Any) -> Any:
         """Call a student function (or a harness driver) with judge-made arguments;
@@ -319,21 +326,25 @@ class Context:
     def _call(self, function: str, arg_sets: list[tuple], *, many: bool) -> Any:
         if function not in self.registered.calls:
             raise RuntimeError(f"check {self.spec.name} calls {function} without declaring it")
+        if self._call_log is not None:
+            arguments = None if many else _recordable(arg_sets[0])  # None: a replay sends no further
+            self._call_log.append(None if arguments is None else (function, arguments))
         limit = self.spec.call_seconds or self.assignment.limits.call_seconds
-        outcome = self.broken.get(function) or self.broken.get((function, limit))
+        outcome = self._answered_ahead(function, arg_sets, many)
         if outcome is None:
-            budget = None
-            if self.spec.budget_seconds is not None:
-                budget = self.spec.budget_seconds - self.seconds_used
-            send = self.sandbox.call_many if many else self.sandbox.call
-            arguments = (arg_sets,) if many else arg_sets[0]
-            outcome = send(function, *arguments, timeout=self.spec.call_seconds,
-                           driver=function in self.assignment.drivers, budget=budget)
-            self.seconds_used += self.sandbox.last_call_seconds
-            if outcome.kind == "timeout":
-                self.broken[(function, limit)] = outcome
-            elif outcome.kind in BROKEN_KINDS:
-                self.broken[function] = outcome
+            outcome = self.broken.get(function) or self.broken.get((function, limit))
+            if outcome is None:
+                budget = None
+                if self.spec.budget_seconds is not None:
+                    budget = self.spec.budget_seconds - self.seconds_used
+                send = self.sandbox.call_many if many else self.sandbox.call
+                arguments = (arg_sets,) if many else arg_sets[0]
+                outcome = send(function, *arguments, timeout=self.spec.call_seconds,
+                               driver=function in self.assignment.drivers, budget=budget)
+                self.seconds_used += self.sandbox.last_call_seconds
+                self._note_broken(function, limit, outcome)
+        else:
+            self._note_broken(function, limit, outcome)
         if not outcome.ok:
             status = Status.TIMEOUT if outcome.kind == "timeout" else Status.FAILED
             if function in self.assignment.drivers:
@@ -347,6 +358,65 @@ class Context:
         if outcome.mutated:
             self.mutated[function] = outcome.mutated
         return outcome.value
+
+    def _note_broken(self, function: str, limit: float, outcome: CallOutcome) -> None:
+        if outcome.kind == "timeout":
+            self.broken[(function, limit)] = outcome
+        elif outcome.kind in BROKEN_KINDS:
+            self.broken[function] = outcome
+
+    def _answered_ahead(self, function: str, arg_sets: list[tuple], many: bool) -> CallOutcome | None:
+        """The outcome of this call if it was sent ahead with its for_all's recorded calls
+        and is the next of them, argument for argument; any other call ends the queue."""
+        if not self._queue:
+            return None
+        planned, arguments, outcome, seconds = self._queue[0]
+        if many or planned != function or not same_arguments(arguments, arg_sets[0]):
+            self._queue = None
+            return None
+        self._queue.popleft()
+        self.seconds_used += seconds
+        return outcome
+
+    def _send_ahead(self, index: int, signature: str) -> None:
+        """Send the calls the recorded examples of this for_all made against the reference
+        in one request (grader.sandbox.client.Sandbox.call_sequence), up to the first
+        call_many or call of a broken function; their answers wait in the queue."""
+        planner = getattr(self.examples, "planned", None)
+        sequence = getattr(self.sandbox, "call_sequence", None)
+        plan = planner(self.spec.name, index, signature) if planner is not None and sequence else None
+        if not plan:
+            return
+        limit = self.spec.call_seconds or self.assignment.limits.call_seconds
+        calls = []
+        for entry in (entry for example in plan for entry in example):
+            if entry is None:
+                break
+            function, arguments = entry
+            if function not in self.registered.calls or function in self.broken \
+                    or (function, limit) in self.broken:
+                break
+            calls.append((function, arguments, function in self.assignment.drivers))
+        if not calls:
+            return
+        budget = None if self.spec.budget_seconds is None else self.spec.budget_seconds - self.seconds_used
+        answers = sequence(calls, timeout=self.spec.call_seconds, budget=budget)
+        self._queue = deque((function, arguments, outcome, seconds)
+                            for (function, arguments, _), (outcome, seconds) in zip(calls, answers))
+
+    def _logging_calls(self, body: Callable, per_example: list) -> Callable:
+        """`body`, logging the calls each example makes into `per_example` (recording)."""
+
+        @functools.wraps(body)  # hypothesis reads the body's parameters through this
+        def logged(*args: Any, **kwargs: Any) -> Any:
+            self._call_log = []
+            try:
+                return body(*args, **kwargs)
+            finally:
+                per_example.append(self._call_log)
+                self._call_log = None
+
+        return logged
 
     def for_all(self, *strategies: Any, max_examples: int | None = None) -> Callable[[Callable], None]:
         """Run the decorated body on hypothesis-generated inputs, right away.
@@ -373,7 +443,16 @@ class Context:
             test()
 
         def run(body: Callable) -> None:
-            self.examples.run(self.spec.name, index, signature, body, live)
+            if isinstance(self.examples, RecordingExamples):
+                per_example: list = []
+                self.planned_calls.append(per_example)
+                body = self._logging_calls(body, per_example)
+            else:
+                self._send_ahead(index, signature)
+            try:
+                self.examples.run(self.spec.name, index, signature, body, live)
+            finally:
+                self._queue = None
 
         return run
 
@@ -412,6 +491,30 @@ def _replay(body: Callable, recorded: list[tuple], live: Callable[[Callable], No
         except Exception as failure:  # noqa: BLE001 - whatever hypothesis would have caught
             live(body)
             raise failure
+
+
+def _recordable(arguments: tuple) -> tuple | None:
+    """A private copy of a call's arguments for a bank, or None when one cannot be stored."""
+    try:
+        return copy_example(arguments)
+    except Unrecordable:
+        return None
+
+
+def same_arguments(a: Any, b: Any) -> bool:
+    """Whether two calls' arguments are the same values, bit for bit, of the same types."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, np.ndarray):
+        return (a.dtype == b.dtype and a.shape == b.shape and getattr(a, "lib", None) == getattr(b, "lib", None)
+                and a.tobytes() == b.tobytes())
+    if isinstance(a, np.generic):
+        return a.dtype == b.dtype and a.tobytes() == b.tobytes()
+    if isinstance(a, (tuple, list)):
+        return len(a) == len(b) and all(same_arguments(x, y) for x, y in zip(a, b))
+    if isinstance(a, float):
+        return repr(a) == repr(b)
+    return bool(a == b)
 
 
 def _seed(name: str) -> int:

@@ -8,6 +8,8 @@ the check runs against the reference (which passes everything). Grading a
 submission then replays that sequence without running hypothesis's engine;
 only when an example fails does the check run hypothesis live, which meets
 the same failing example at the same place and shrinks it exactly as before.
+The bank also holds the calls each example made, so that a replay can send
+them to the worker ahead, in one request (grader.checks.Context).
 So replaying changes the cost of grading, never a grade or a message
 (tests/test_examples.py grades with and without banks and compares).
 
@@ -44,25 +46,41 @@ from .reference_calls import ReferenceCalls
 from .sandbox import protocol
 from .spec import Assignment
 
-FORMAT = 3
+FORMAT = 4
 LARGEST = 256 * 2**20  # bytes of a bank file read back (they hold some 100 KB)
 ENGINE_SOURCES = [Path(__file__), Path(__file__).with_name("checks.py")]
 _MEMORY: dict[str, "ExampleBank"] = {}
 
 
 Recorded = list[tuple[str, list[tuple]]]  # per for_all of a check: (signature, examples)
+# per for_all of a check: per example, the calls its body made against the reference,
+# (function, args) or None where a replay must stop sending ahead; None: nothing planned
+Planned = list[list[list] | None]
 
 
 class ExampleBank(ReplayingExamples):
     """Recorded examples per check: for each of its for_all calls, the strategies'
-    signature and the argument tuples in the order hypothesis drew them. A check
-    mapped to None is always run live. As an example source it replays them, and
-    hypothesis takes over at the first example a submission fails."""
+    signature and the argument tuples in the order hypothesis drew them, and the calls
+    each example made. A check mapped to None is always run live. As an example source
+    it replays them, and hypothesis takes over at the first example a submission
+    fails; a check sends the recorded calls ahead in one request (grader.checks)."""
 
-    def __init__(self, key: str, checks: dict[str, Recorded | None]):
+    def __init__(self, key: str, checks: dict[str, Recorded | None],
+                 calls: dict[str, Planned | None] | None = None):
         super().__init__(self.examples, fallback=True)
         self.key = key
         self.checks = checks
+        self.calls = calls or {}
+
+    def planned(self, check: str, index: int, signature: str) -> list[list] | None:
+        """The calls each recorded example of the `index`-th for_all of `check` made,
+        when that for_all is replayed; else None."""
+        examples = self.examples(check, index, signature)
+        plans = self.calls.get(check)
+        if examples is None or plans is None or index >= len(plans):
+            return None
+        plan = plans[index]
+        return plan if plan is not None and len(plan) == len(examples) else None
 
     def examples(self, check: str, index: int, signature: str) -> list[tuple] | None:
         """The recorded examples of the `index`-th for_all of `check`, if it drew from
@@ -141,6 +159,7 @@ def record_bank(assignment: Assignment, registry: dict[str, RegisteredCheck],
     """
     calls = ReferenceCalls.of(assignment, reference)
     checks: dict[str, Recorded | None] = {}
+    planned: dict[str, Planned | None] = {}
     for question in assignment.questions:
         for check in question.checks:
             log: Recorded = []
@@ -150,10 +169,33 @@ def record_bank(assignment: Assignment, registry: dict[str, RegisteredCheck],
             try:
                 registry[check.name].function(ctx)
             except Exception:  # noqa: BLE001 - CheckFailed, Unrecordable or a check's own bug
-                checks[check.name] = None
+                checks[check.name] = planned[check.name] = None
             else:
                 checks[check.name] = log
-    return ExampleBank(key or bank_key(assignment, salt), checks)
+                planned[check.name] = [plan if _storable(plan) else None for plan in ctx.planned_calls]
+    return ExampleBank(key or bank_key(assignment, salt), checks, planned)
+
+
+def _storable(plan: list[list]) -> bool:
+    try:
+        _plan_to_json(plan)
+    except (Unencodable, ValueError, TypeError):
+        return False
+    return True
+
+
+def _plan_to_json(plan: list[list] | None) -> list | None:
+    if plan is None:
+        return None
+    return [[None if call is None else [call[0], [encode(v) for v in call[1]]] for call in example]
+            for example in plan]
+
+
+def _plan_from_json(data: Any) -> list[list] | None:
+    if data is None:
+        return None
+    return [[None if call is None else (str(call[0]), tuple(copy_example(decode(v)) for v in call[1]))
+             for call in example] for example in data]
 
 
 # -- on disk: JSON data, validated on the way in --------------------------------
@@ -161,9 +203,14 @@ def record_bank(assignment: Assignment, registry: dict[str, RegisteredCheck],
 def bank_to_json(bank: ExampleBank) -> dict:
     """The bank as JSON-safe data."""
     checks = {name: None if calls is None else [
-        {"strategies": signature, "examples": [[encode(v) for v in example] for example in examples]}
-        for signature, examples in calls] for name, calls in bank.checks.items()}
+        {"strategies": signature, "examples": [[encode(v) for v in example] for example in examples],
+         "calls": _plan_to_json(_nth(bank.calls.get(name), index))}
+        for index, (signature, examples) in enumerate(calls)] for name, calls in bank.checks.items()}
     return {"format": FORMAT, "key": bank.key, "checks": checks}
+
+
+def _nth(plans: Planned | None, index: int) -> list[list] | None:
+    return plans[index] if plans is not None and index < len(plans) else None
 
 
 def bank_from_json(data: Any, key: str) -> ExampleBank:
@@ -171,12 +218,14 @@ def bank_from_json(data: Any, key: str) -> ExampleBank:
     if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("key") != key:
         raise ValueError("not a bank for this key")
     checks: dict[str, Recorded | None] = {}
+    planned: dict[str, Planned | None] = {}
     for name, calls in dict(data["checks"]).items():
         checks[str(name)] = None if calls is None else [
             (str(call["strategies"]),
              [tuple(copy_example(decode(v)) for v in example) for example in call["examples"]])
             for call in calls]
-    return ExampleBank(key, checks)
+        planned[str(name)] = None if calls is None else [_plan_from_json(call.get("calls")) for call in calls]
+    return ExampleBank(key, checks, planned)
 
 
 def write_bank(path: Path, bank: ExampleBank) -> bool:

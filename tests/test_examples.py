@@ -82,6 +82,24 @@ def test_bank_and_live_hypothesis_grade_identically(path, assignment, monkeypatc
     assert banked == live
 
 
+def test_a_replay_sends_its_recorded_calls_ahead_in_one_request(assignment, monkeypatch, tmp_path):
+    """A for_all's recorded calls go to the worker in one request (Sandbox.call_sequence):
+    a correct grade makes a tenth of the round trips, and the same report."""
+    from grader import checks
+    from grader.sandbox.client import Sandbox
+
+    monkeypatch.setenv("GRADECHECK_CACHE", str(tmp_path / "cache"))
+    requests, sequences = [], []
+    one_at_a_time, sequence = Sandbox._request, Sandbox.call_sequence
+    monkeypatch.setattr(Sandbox, "_request", lambda self, *a, **k: (requests.append(1), one_at_a_time(self, *a, **k))[1])
+    monkeypatch.setattr(Sandbox, "call_sequence", lambda self, calls, **k: (sequences.append(len(calls)),
+                                                                            sequence(self, calls, **k))[1])
+    batched = _comparable(grade(assignment, SAMPLES / "correct.py"))
+    assert batched["score"] == batched["max_score"] and sum(sequences) > 400 and len(requests) < 100
+    monkeypatch.setattr(checks.Context, "_send_ahead", lambda self, index, signature: None)
+    assert _comparable(grade(assignment, SAMPLES / "correct.py")) == batched
+
+
 def test_bank_survives_the_disk_and_rejects_stale_or_broken_files(recorded, tmp_path):
     path = tmp_path / "bank.json"
     assert examples.write_bank(path, recorded)  # signed with the folder's key (grader.signing)
@@ -93,6 +111,10 @@ def test_bank_survives_the_disk_and_rejects_stale_or_broken_files(recorded, tmp_
             assert signature == same and len(mine) == len(theirs)
             for a, b in zip(mine, theirs):
                 assert repr(a) == repr(b)
+    # the calls each example made, which a replay sends ahead, survive too
+    assert any(plan for plans in recorded.calls.values() if plans for plan in plans)
+    for name, plans in recorded.calls.items():
+        assert repr(again.calls[name]) == repr(plans)
     assert examples.read_bank(path, "another key") is None
     # written by this grader's user but not a bank: refused all the same
     signed = {"format": examples.FORMAT, "key": recorded.key, "checks": {

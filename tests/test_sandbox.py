@@ -284,6 +284,50 @@ def test_exits_and_crashes_are_failed_calls(sandbox_for):
     assert box.call("fine", 3).value == 3
 
 
+SEQUENCE_STUDENT = """
+    import os
+    calls = []
+    def step(a):
+        calls.append(a)
+        if a == "hang":
+            while True:
+                pass
+        if a == "raise":
+            raise ValueError("no")
+        if a == "vanish":
+            os._exit(7)
+        return len(calls)
+    def scale_in_place(a):
+        a *= 3
+        return a
+"""
+
+
+def test_a_call_sequence_answers_each_call_as_call_would(sandbox_for):
+    """One request, many calls: each answer is what `call` gives at that point, and the
+    sequence stops after the first call that fails."""
+    box = sandbox_for(SEQUENCE_STUDENT, Limits(call_seconds=1, import_seconds=20, total_seconds=60))
+    answers = box.call_sequence([("step", (1,), False), ("scale_in_place", (np.ones(2),), False),
+                                 ("step", (2,), False)])
+    assert [o.value if n != 1 else o.value.tolist() for n, (o, _) in enumerate(answers)] == [1, [3, 3], 2]
+    assert [o.mutated for o, _ in answers] == [[], [0], []]  # each call judged on its own inputs
+    answers = box.call_sequence([("step", ("raise",), False), ("step", (3,), False)])
+    assert [o.kind for o, _ in answers] == ["exception"] and "ValueError: no" in answers[0][0].message
+    assert box.call("step", 4).value == 4  # the call after the failure never ran
+    started = time.monotonic()
+    answers = box.call_sequence([("step", (5,), False), ("step", ("hang",), False), ("step", (6,), False)])
+    assert [o.kind for o, _ in answers] == ["ok", "timeout"]
+    assert "did not finish within 1 s" in answers[1][0].message and answers[1][1] >= 1.0
+    assert time.monotonic() - started < 5
+    answers = box.call_sequence([("step", (7,), False), ("step", ("vanish",), False), ("step", (8,), False)])
+    assert [o.kind for o, _ in answers] == ["ok", "crash"] and "status 7" in answers[1][0].message
+    assert box.restarts == 1  # a fresh worker after the timeout, as after a hanging `call`
+    # a call `call` would refuse ends the sequence before it, unsent
+    answers = box.call_sequence([("step", (9,), False), ("absent", (1,), False), ("step", (10,), False)])
+    assert [o.kind for o, _ in answers] == ["ok"]
+    assert box.call_sequence([("step", (1, 2), False)]) == []
+
+
 def test_memory_limit_turns_a_blow_up_into_an_exception(sandbox_for):
     box = sandbox_for("""
         import numpy as np

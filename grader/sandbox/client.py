@@ -402,31 +402,109 @@ class Sandbox:
         return self._request(function, [tuple(a) for a in arg_sets], many=True, timeout=timeout,
                              driver=driver, budget=budget)
 
-    def _request(self, function: str, arg_sets: list, *, many: bool, timeout: float | None,
-                 driver: bool, budget: float | None) -> CallOutcome:
+    def call_sequence(self, calls: Sequence[tuple[str, tuple, bool]], *, timeout: float | None = None,
+                      budget: float | None = None) -> list[tuple[CallOutcome, float]]:
+        """Run several calls (function, args, driver) in one request, answered call by call:
+        (outcome, seconds) for each call made, in order, each exactly what `call` would
+        have returned at that point (its own time limit, counted from the previous
+        answer; the budget; the arena's judgement of changed inputs). The sequence ends
+        after the first call that does not succeed, and before any call `call` would
+        refuse without running it (missing function, wrong arity, no time left): the
+        caller makes that call itself. Never raises for student misbehaviour."""
         self.last_call_seconds = 0.0
-        failure = self.ensure_ready()
-        if failure is not None:
-            return failure
+        if self.ensure_ready() is not None:
+            return []
+        runnable = []
+        for function, args, driver in calls:
+            if self._refusal(function, driver, len(args)) is not None:
+                break
+            runnable.append((function, tuple(args), driver))
+        remaining, why = self._time_left(budget)
+        if not runnable or remaining <= 0:
+            return []
+        own_limit = timeout or self.limits.call_seconds
+        self._next_id += 1
+        encoded, placed = self._place_arguments([args for _, args, _ in runnable])
+        request = {"op": "call_seq", "id": self._next_id,
+                   "calls": [{"function": function, "driver": driver, "args": row}
+                             for (function, _, driver), row in zip(runnable, encoded)]}
+        protocol.write_progress(self._arena, "")
+        results: list[tuple[CallOutcome, float]] = []
+        used = 0.0  # of the check's own budget, by the calls answered so far
+        began = time.monotonic()
+        if self.watcher is not None:
+            self.watcher.call_began()
+        self._in_call = True
+        try:
+            for index, (function, _, _) in enumerate(runnable):
+                remaining, why = self._time_left(None if budget is None else budget - used)
+                limit = min(own_limit, remaining)
+                if index == 0:
+                    try:
+                        self._send(request, began + limit)
+                    except protocol.ChannelTimeout:
+                        reply: Any = self._timed_out(f"{function}()", limit)
+                    except OSError:
+                        reply = self._crash_outcome()
+                    else:
+                        reply = self._receive(limit - (time.monotonic() - began), f"{function}()", shown=limit)
+                elif remaining <= 0:  # `call` would not have started it: stop the worker running it
+                    self.stop()
+                    reply = CallOutcome("timeout", message=why)
+                else:
+                    if self.watcher is not None:  # what an earlier call started may not outlive it
+                        self.watcher.call_began()
+                    reply = self._receive(limit, f"{function}()", shown=limit)
+                answered = time.monotonic()
+                spent = answered - began
+                began = answered  # the worker starts the next call as it answers this one
+                if budget is None:
+                    self.time_used += spent
+                else:
+                    used += spent
+                if isinstance(reply, dict) and reply.get("index") != index:
+                    self.stop()
+                    reply = CallOutcome("protocol", message="the worker answered out of order")
+                mine = [(i, offset, data) for row, i, offset, data in placed if row == index]
+                outcome = self._outcome(reply, spent, mine, limit, own_limit, why)
+                results.append((outcome, spent))
+                if not outcome.ok:
+                    break
+        finally:
+            self._in_call = False
+        return results
+
+    def _refusal(self, function: str, driver: bool, arity: int | None) -> CallOutcome | None:
+        """Why a call cannot be made at all (a missing function or driver, a wrong
+        number of arguments, unless `arity` is None), or None."""
         if driver:
             if self.harness_error is not None:
                 return CallOutcome("harness", message=self.harness_error)
             if function not in self.drivers:
                 return CallOutcome("harness", message=(
                     f"the course's harness has no driver {function}() in the worker"))
-        else:
-            info = self.functions.get(function)
-            if info is None:
-                return CallOutcome("missing", message=self.unresolved.get(
-                    function, f"your module does not define {function}()"))
-            for args in arg_sets[:1]:
-                mismatch = signature_mismatch(function, info, len(args))
-                if mismatch:
-                    return CallOutcome("signature", message=mismatch)
+            return None
+        info = self.functions.get(function)
+        if info is None:
+            return CallOutcome("missing", message=self.unresolved.get(
+                function, f"your module does not define {function}()"))
+        mismatch = signature_mismatch(function, info, arity) if arity is not None else None
+        return CallOutcome("signature", message=mismatch) if mismatch else None
+
+    def _request(self, function: str, arg_sets: list, *, many: bool, timeout: float | None,
+                 driver: bool, budget: float | None) -> CallOutcome:
+        self.last_call_seconds = 0.0
+        failure = self.ensure_ready()
+        if failure is not None:
+            return failure
+        refusal = self._refusal(function, driver, len(arg_sets[0]) if arg_sets else None)
+        if refusal is not None:
+            return refusal
         remaining, why = self._time_left(budget)
         if remaining <= 0:
             return CallOutcome("timeout", message=why)
-        limit = min(timeout or self.limits.call_seconds, remaining)
+        own_limit = timeout or self.limits.call_seconds
+        limit = min(own_limit, remaining)
         self._next_id += 1
         encoded, placed = self._place_arguments(arg_sets)
         request: dict[str, Any] = {"op": "call_many" if many else "call", "id": self._next_id,
@@ -454,9 +532,15 @@ class Sandbox:
         if budget is None:
             self.time_used += spent
         self.last_call_seconds = spent
+        return self._outcome(reply, spent, [(i, offset, data) for _, i, offset, data in placed],
+                             limit, own_limit, why)
+
+    def _outcome(self, reply: dict | CallOutcome, spent: float, placed: list[tuple[int, int, bytes]],
+                 limit: float, own_limit: float, why: str) -> CallOutcome:
+        """A call's outcome from its reply (or from how waiting for it ended)."""
         if isinstance(reply, CallOutcome):
             progress = clean(protocol.read_progress(self._arena), 300) if reply.kind == "timeout" else ""
-            if reply.kind == "timeout" and limit < (timeout or self.limits.call_seconds):
+            if reply.kind == "timeout" and limit < own_limit:
                 reply = CallOutcome("timeout", message=why)  # cut short by a budget, not its own limit
             if progress:
                 reply.message += f" (it had got to: {progress})"
@@ -474,12 +558,13 @@ class Sandbox:
             self.stop()
             return CallOutcome("protocol", message=f"the worker sent an unreadable reply ({exc})")
 
-    def _place_arguments(self, arg_sets: Sequence[Sequence[Any]]) -> tuple[list[list[Any]], list[tuple[int, int, bytes]]]:
+    def _place_arguments(self, arg_sets: Sequence[Sequence[Any]]
+                         ) -> tuple[list[list[Any]], list[tuple[int, int, int, bytes]]]:
         """Encode each argument list for a call, putting each top-level array into the
-        shared arena; also return (index, offset, bytes) of each placed array, where
-        index is the argument's position in its list."""
+        shared arena; also return (row, index, offset, bytes) of each placed array, where
+        row is the list's position and index the argument's position in its list."""
         encoded, placed, offset = [], [], 0
-        for args in arg_sets:
+        for row_number, args in enumerate(arg_sets):
             row = []
             for index, arg in enumerate(args):
                 if isinstance(arg, np.ndarray) and str(arg.dtype) in protocol.ALLOWED_DTYPES \
@@ -488,7 +573,7 @@ class Sandbox:
                     self._arena[offset:offset + len(data)] = data
                     row.append({"t": "shared", "lib": self.library, "dtype": str(arg.dtype),
                                 "shape": list(arg.shape), "offset": offset})
-                    placed.append((index, offset, data))
+                    placed.append((row_number, index, offset, data))
                     offset += -(-len(data) // 64) * 64  # next 64-byte boundary
                 else:
                     row.append(encode_argument(arg, self.library))

@@ -346,6 +346,31 @@ class Worker:
         return reply
 
 
+    def call_sequence(self, message: dict, answer) -> None:
+        """Run a "call_seq" request's calls in order, answering each as it ends (its reply
+        carries its index), and stop after the first that fails."""
+        calls = message.get("calls")
+        if not isinstance(calls, list) or not all(isinstance(call, dict) for call in calls):
+            answer({"id": message.get("id"), "index": 0, "ok": False, "error": {
+                "type": "ProtocolError", "message": "calls must be a list of calls", "where": ""}})
+            return
+        for index, call in enumerate(calls):
+            if self.arena is not None:
+                protocol.write_progress(self.arena, "")  # what the judge shows if this one hangs
+            single = {"op": "call", "id": message.get("id"), "function": call.get("function"),
+                      "driver": call.get("driver"), "args": call.get("args", [])}
+            try:
+                reply = self.call(single)
+            except protocol.ProtocolError as exc:
+                reply = {"id": message.get("id"), "ok": False,
+                         "error": {"type": "ProtocolError", "message": str(exc), "where": ""}}
+            reply["index"] = index
+            _flush()
+            answer(reply)
+            if not reply.get("ok"):
+                return
+
+
 def serve(request_fd: int, response_fd: int, *, library: str, module: str, file: str,
           isolation: str, result_bytes: int, memory_mb: float = 0, arena_fd: int = -1,
           harness: str = "", data_dir: str = "", arena_file: str = "") -> None:
@@ -395,6 +420,9 @@ def serve(request_fd: int, response_fd: int, *, library: str, module: str, file:
             break
         if message.get("op") == "exit":
             break
+        if message.get("op") == "call_seq":
+            worker.call_sequence(message, lambda reply: send(response_fd, reply))
+            continue
         if message.get("op") not in ("call", "call_many"):
             send(response_fd, {"id": message.get("id"), "ok": False, "error": {
                 "type": "ProtocolError", "message": "unknown request", "where": ""}})
