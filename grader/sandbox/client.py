@@ -440,14 +440,7 @@ class Sandbox:
                 remaining, why = self._time_left(None if budget is None else budget - used)
                 limit = min(own_limit, remaining)
                 if index == 0:
-                    try:
-                        self._send(request, began + limit)
-                    except protocol.ChannelTimeout:
-                        reply: Any = self._timed_out(f"{function}()", limit)
-                    except OSError:
-                        reply = self._crash_outcome()
-                    else:
-                        reply = self._receive(limit - (time.monotonic() - began), f"{function}()", shown=limit)
+                    reply: dict | CallOutcome = self._send_then_receive(request, function, began, limit)
                 elif remaining <= 0:  # `call` would not have started it: stop the worker running it
                     self.stop()
                     reply = CallOutcome("timeout", message=why)
@@ -519,13 +512,7 @@ class Sandbox:
             self.watcher.call_began()
         self._in_call = True
         try:
-            self._send(request, started + limit)
-        except protocol.ChannelTimeout:
-            reply: Any = self._timed_out(f"{function}()", limit)
-        except OSError:
-            reply = self._crash_outcome()
-        else:
-            reply = self._receive(limit - (time.monotonic() - started), f"{function}()", shown=limit)
+            reply = self._send_then_receive(request, function, started, limit)
         finally:
             self._in_call = False
         spent = time.monotonic() - started
@@ -534,6 +521,17 @@ class Sandbox:
         self.last_call_seconds = spent
         return self._outcome(reply, spent, [(i, offset, data) for _, i, offset, data in placed],
                              limit, own_limit, why)
+
+    def _send_then_receive(self, request: dict, function: str, started: float,
+                           limit: float) -> dict | CallOutcome:
+        """Send `request`, then wait for its (first) reply until `limit` after `started`."""
+        try:
+            self._send(request, started + limit)
+        except protocol.ChannelTimeout:
+            return self._timed_out(f"{function}()", limit)
+        except OSError:
+            return self._crash_outcome()
+        return self._receive(limit - (time.monotonic() - started), f"{function}()", shown=limit)
 
     def _outcome(self, reply: dict | CallOutcome, spent: float, placed: list[tuple[int, int, bytes]],
                  limit: float, own_limit: float, why: str) -> CallOutcome:
