@@ -131,23 +131,23 @@ import json, sys
 from pathlib import Path
 from grader import spec
 from grader.runner import grade
-assignment = spec.load(sys.argv[1])
-seconds = {}
-for path in sys.argv[2:]:
-    seconds.setdefault(path, []).append(grade(assignment, Path(path)).student_seconds)
-print(json.dumps(seconds))
+print(json.dumps(grade(spec.load(sys.argv[1]), Path(sys.argv[2])).student_seconds))
 """
 
 
 def student_seconds(assignment: str, submissions: list[Path], env: dict[str, str]) -> dict[str, float]:
     """Seconds each submission's grade spends inside the student's own calls (the worker's
-    word; graded in one process, the median when a submission is listed more than once):
-    what no grader could save, subtracted from a grade's time to see the grader's own cost."""
-    done = subprocess.run([sys.executable, "-c", STUDENT_SECONDS, assignment, *map(str, submissions)],
-                          cwd=ROOT, env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise BenchError(f"measuring the students' own time failed: {done.stderr[-2000:]}")
-    return {path: statistics.median(values) for path, values in json.loads(done.stdout).items()}
+    word), each from a grade in a fresh process, as the command line's; the median when
+    a submission is listed more than once: what no grader could save, subtracted from a
+    grade's time to see the grader's own cost."""
+    seconds: dict[str, list[float]] = {}
+    for path in submissions:
+        done = subprocess.run([sys.executable, "-c", STUDENT_SECONDS, assignment, str(path)],
+                              cwd=ROOT, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise BenchError(f"measuring the student's own time failed: {done.stderr[-2000:]}")
+        seconds.setdefault(str(path), []).append(float(done.stdout))
+    return {path: statistics.median(values) for path, values in seconds.items()}
 
 
 def environment(**extra: str) -> dict[str, str]:
