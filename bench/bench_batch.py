@@ -12,7 +12,7 @@ half. The table gives medians and spreads, the CPU of every process of each
 run, and against issue #17's goals: the speed-up of jobs 2 over jobs 1 (at
 least 1.6x) and the marginal cost of a submission at jobs 2, (T(N) - T(N/2)) /
 (N/2), less what the student's own code takes of it (the worker's word, from
-grading the added submissions in one process; half of it, on two cores): at
+grading each added submission in a fresh process; half of it, on two cores): at
 most 0.15 s. Issue #17 set that goal on the whole marginal cost, for the lab as
 it then was (no training); a correct submission's train() runs alone take about
 a second per grade now. Every report of every run is checked against what its

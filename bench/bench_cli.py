@@ -4,14 +4,15 @@ The torch floor is `python -c "import torch, os; os._exit(0)"`: what any grade o
 a torch assignment must pay (the interpreter and torch), without the interpreter's
 teardown, which the grader skips too. The physical floor of a grade adds the
 time the student's own code runs in it (train() alone runs four times, about a
-second; the worker's word, measured by grading each sample in one process):
-the goal (issue #17: at most 1.25x) is on that floor. Issue #17 set it on the
-torch floor alone for the lab as it then was (7 questions, no training); the
-ratio to the torch floor is shown without a goal. Floor, correct grade and
-buggy grade take turns, REPEATS times each; the table gives medians, their
-spread and the CPU of every process of each run. Every report is checked: the correct sample must get
-every automatic point, the buggy one must lose exactly loss_backward and
-softmax_backward; a wrong report fails the bench like a missed goal.
+second; the worker's word, the median of REPEATS grades of each sample, each in
+a fresh process): the goal (issue #17: at most 1.25x) is on that floor. Issue
+#17 set it on the torch floor alone for the lab as it then was (7 questions, no
+training); the ratio to the torch floor is shown without a goal. Floor, correct
+grade and buggy grade take turns, REPEATS times each; the table gives medians,
+their spread and the CPU of every process of each run. Every report is checked:
+the correct sample must get every automatic point, the buggy one must lose
+exactly loss_backward and softmax_backward; a wrong report fails the bench like
+a missed goal.
 
 The example bank lives in a private cache: a first grade records it (the cost a
 fresh machine pays once per version of the checks, shown apart); the timed

@@ -25,11 +25,8 @@ CORPUS = ROOT / "tests" / "submissions"
 sys.path.insert(0, str(ROOT / "tests"))
 
 from test_attacks import EXPECTED as ATTACKS  # noqa: E402
+from test_attacks import STOPPED_IN_LINEAR  # noqa: E402  (anywhere from it to full marks in linear)
 from test_attacks import TRAINING  # noqa: E402  (an attack file has no training code: 0 there)
-
-# Stopped at a limit inside `linear`, which the stop cuts short: anywhere from this to full
-# marks there (as tests/test_isolation.py allows), nothing lost elsewhere.
-STOPPED_IN_LINEAR = {"memory_children": 5.5, "scratch_filler": 5.5, "spinning_children": 5.5}
 from test_submissions import expected_losses  # noqa: E402
 
 PATTERN = ("good",) * 4 + ("bad",) * 3 + ("attacks",)

@@ -330,21 +330,22 @@ class Context:
             arguments = None if many else _recordable(arg_sets[0])  # None: a replay sends no further
             self._call_log.append(None if arguments is None else (function, arguments))
         limit = self.spec.call_seconds or self.assignment.limits.call_seconds
-        outcome = self._answered_ahead(function, arg_sets, many)
+        outcome = (self._answered_ahead(function, arg_sets, many)
+                   or self.broken.get(function) or self.broken.get((function, limit)))
         if outcome is None:
-            outcome = self.broken.get(function) or self.broken.get((function, limit))
-            if outcome is None:
-                budget = None
-                if self.spec.budget_seconds is not None:
-                    budget = self.spec.budget_seconds - self.seconds_used
-                send = self.sandbox.call_many if many else self.sandbox.call
-                arguments = (arg_sets,) if many else arg_sets[0]
-                outcome = send(function, *arguments, timeout=self.spec.call_seconds,
-                               driver=function in self.assignment.drivers, budget=budget)
-                self.seconds_used += self.sandbox.last_call_seconds
-                self._note_broken(function, limit, outcome)
-        else:
-            self._note_broken(function, limit, outcome)
+            budget = None
+            if self.spec.budget_seconds is not None:
+                budget = self.spec.budget_seconds - self.seconds_used
+            send = self.sandbox.call_many if many else self.sandbox.call
+            arguments = (arg_sets,) if many else arg_sets[0]
+            outcome = send(function, *arguments, timeout=self.spec.call_seconds,
+                           driver=function in self.assignment.drivers, budget=budget)
+            self.seconds_used += self.sandbox.last_call_seconds
+        # (noting an outcome already noted changes nothing)
+        if outcome.kind == "timeout":
+            self.broken[(function, limit)] = outcome
+        elif outcome.kind in BROKEN_KINDS:
+            self.broken[function] = outcome
         if not outcome.ok:
             status = Status.TIMEOUT if outcome.kind == "timeout" else Status.FAILED
             if function in self.assignment.drivers:
@@ -358,12 +359,6 @@ class Context:
         if outcome.mutated:
             self.mutated[function] = outcome.mutated
         return outcome.value
-
-    def _note_broken(self, function: str, limit: float, outcome: CallOutcome) -> None:
-        if outcome.kind == "timeout":
-            self.broken[(function, limit)] = outcome
-        elif outcome.kind in BROKEN_KINDS:
-            self.broken[function] = outcome
 
     def _answered_ahead(self, function: str, arg_sets: list[tuple], many: bool) -> CallOutcome | None:
         """The outcome of this call if it was sent ahead with its for_all's recorded calls

@@ -40,6 +40,11 @@ LAB = ROOT / "assignments" / "softmax_lab"
 QUESTIONS = ["softmax", "linear", "loss", "loss_backward", "softmax_backward", "color_histogram", "max_margin"]
 # the training part: no attack file defines its functions, so each scores 0 there
 TRAINING = ["sgd", "momentum", "minibatch", "training", "histogram_training"]
+# Stopped at one of the sandbox's limits from inside linear: whether the stop cuts
+# linear's calls short depends on the level (a size-limited tmpfs refuses a write, the
+# attack carries on; a watch ends the submission), so linear may lose at most what its
+# two checks that call it are worth (2.5 + 2 of 10); every other question keeps full marks.
+STOPPED_IN_LINEAR = {"memory_children": 5.5, "scratch_filler": 5.5, "spinning_children": 5.5}
 AUTOMATIC = QUESTIONS + TRAINING  # Autolab's scores line
 REPORTED = AUTOMATIC + ["softmax_gradient_derivation"]  # a report's questions (the last graded by hand)
 AS_ROOT = os.geteuid() == 0

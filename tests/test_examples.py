@@ -16,7 +16,7 @@ import pytest
 
 from conftest import ROOT, SAMPLES
 from grader import examples, signing
-from grader.checks import import_file, load_registry
+from grader.checks import import_file, load_registry, same_arguments
 from grader.runner import grade
 from grader.spec import load
 
@@ -111,10 +111,10 @@ def test_bank_survives_the_disk_and_rejects_stale_or_broken_files(recorded, tmp_
             assert signature == same and len(mine) == len(theirs)
             for a, b in zip(mine, theirs):
                 assert repr(a) == repr(b)
-    # the calls each example made, which a replay sends ahead, survive too
+    # the calls each example made, which a replay sends ahead, survive too, bit for bit
     assert any(plan for plans in recorded.calls.values() if plans for plan in plans)
     for name, plans in recorded.calls.items():
-        assert repr(again.calls[name]) == repr(plans)
+        assert same_arguments(again.calls[name], plans), name
     assert examples.read_bank(path, "another key") is None
     # written by this grader's user but not a bank: refused all the same
     signed = {"format": examples.FORMAT, "key": recorded.key, "checks": {
@@ -153,6 +153,19 @@ def test_a_correct_submission_runs_no_hypothesis_engine(assignment, monkeypatch,
     report = grade(assignment, SAMPLES / "correct.py")
     assert report.score == report.max_score
     assert runs == []
-    # the student's own time, for benchmarks: some of the grade's, and in no report
-    assert 0 < report.student_seconds < report.seconds
+
+
+def test_the_students_own_time_is_the_workers_word_and_in_no_report(assignment, monkeypatch, tmp_path):
+    """Report.student_seconds (for benchmarks) sums what client.student_time made of every
+    reply's "took", which the worker sends with each answer; no report format shows it."""
+    from grader.sandbox import client
+
+    monkeypatch.setenv("GRADECHECK_CACHE", str(tmp_path / "cache"))
+    counted = []
+    rule = client.student_time
+    monkeypatch.setattr(client, "student_time",
+                        lambda took, spent: (counted.append((took, rule(took, spent))), counted[-1][1])[1])
+    report = grade(assignment, SAMPLES / "correct.py")
+    assert counted and all(isinstance(took, float) for took, _ in counted)
+    assert report.student_seconds == sum(share for _, share in counted)
     assert "student_seconds" not in json.dumps(report.to_dict())

@@ -78,7 +78,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from test_attacks import AUTOMATIC, EXPECTED, LONG_CALLS, REPORTED, TRAINING, _limited_copy
+from test_attacks import (AUTOMATIC, EXPECTED, LONG_CALLS, REPORTED, STOPPED_IN_LINEAR, TRAINING,
+                          _limited_copy)
 
 pytestmark = pytest.mark.slow
 
@@ -98,11 +99,6 @@ ATTACKS_GRADED = NEW_ATTACKS + ("read_reference", "kill_parent", "fake_autolab_l
 AUTOLAB_AND_JSON = ("late_fake_line", "fake_autolab_lines", "kill_parent")
 AUTOLAB_ONLY = ("proc_reference_thief", "scratch_filler")
 AUTOLAB_CASES = AUTOLAB_AND_JSON + AUTOLAB_ONLY
-# Stopped at one of the sandbox's limits from inside linear: whether the stop cuts
-# linear's calls short depends on the level (a size-limited tmpfs refuses a write, the
-# attack carries on; a watch ends the submission), so linear may lose at most what its
-# two checks that call it are worth (2.5 + 2 of 10); every other question keeps full marks.
-STOPPED_IN_LINEAR = {"memory_children": 5.5, "scratch_filler": 5.5, "spinning_children": 5.5}
 LEVELS = ("namespaces", "userns", "landlock")
 SHARED_FOLDERS = ("/run/lock", "/var/tmp", "/dev/shm", "/tmp")
 CLASS = {"ann": ATTACKS / "spinning_children.py", "ben": GOOD, "cat": ATTACKS / "report_rewriter.py"}

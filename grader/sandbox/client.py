@@ -543,9 +543,7 @@ class Sandbox:
             if progress:
                 reply.message += f" (it had got to: {progress})"
             return reply
-        took = reply.get("took")
-        if isinstance(took, float) and 0.0 <= took:
-            self.student_seconds += min(took, spent)
+        self.student_seconds += student_time(reply.get("took"), spent)
         try:
             outcome = self._read_reply(reply)
             if outcome.ok:  # judged here, from the arena: the worker's process may lie
@@ -630,6 +628,14 @@ class Sandbox:
         if reason:
             return CallOutcome("crash", message=f"the sandbox was stopped: {reason}")
         return CallOutcome("crash", message=describe_exit(code))
+
+
+def student_time(took: Any, spent: float) -> float:
+    """The seconds a reply's calls ran in the student's code: what the worker says ("took"),
+    never more than the call's wall time, nothing when it says something else."""
+    if isinstance(took, float) and took >= 0.0:  # NaN fails the comparison
+        return min(took, spent)
+    return 0.0
 
 
 def _stage_course_files(runtime: Path, harness: Path | None, data: dict[str, Path]) -> tuple[str, str]:

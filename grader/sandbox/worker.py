@@ -345,7 +345,6 @@ class Worker:
                                           "where": ""})
         return reply
 
-
     def call_sequence(self, message: dict, answer) -> None:
         """Run a "call_seq" request's calls in order, answering each as it ends (its reply
         carries its index), and stop after the first that fails."""
