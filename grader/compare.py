@@ -8,12 +8,13 @@ and, for arrays, the worst entries and a diagnosis where one fits.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
 from .outcome import CheckFailed
 from .sandbox.client import Opaque
+from .sandbox.protocol import dtype_name
 
 # Relative tolerance by the least precise dtype involved (inputs or result).
 TOLERANCE = {"float16": 5e-3, "bfloat16": 2e-2, "float32": 1e-4, "float64": 1e-7}
@@ -39,7 +40,7 @@ def judged_dtype() -> str:
 
 def tolerance_for(*dtypes: Any) -> float:
     """The relative tolerance suited to the least precise floating dtype given."""
-    names = [str(np.dtype(d)) if not isinstance(d, str) else d for d in dtypes if d is not None]
+    names = [dtype_name(np.dtype(d)) if not isinstance(d, str) else d for d in dtypes if d is not None]
     floating = [n for n in names if n in TOLERANCE]
     if not floating:
         return TOLERANCE["float32"]
@@ -152,7 +153,7 @@ def _relative_error_line(got: np.ndarray, expected: np.ndarray, rtol: float) -> 
             f"{relative_error(got, expected):.3g} (tolerance {rtol:g}).")
 
 
-def assert_close(got: Any, expected: np.ndarray, *, what: str, inputs: str = "",
+def assert_close(got: Any, expected: np.ndarray, *, what: str, inputs: str | Callable[[], str] = "",
                  name: str = "result", rtol: float | None = None, scale: float | None = None,
                  input_dtypes: Sequence[Any] = (), scalar_ok: bool = False) -> None:
     """Fail unless every entry of `got` is within tolerance of `expected`.
@@ -163,6 +164,8 @@ def assert_close(got: Any, expected: np.ndarray, *, what: str, inputs: str = "",
     defaults to the tolerance of the least precise dtype among the inputs and
     the assignment's judged dtype (`judge_at`), never the returned value's:
     a float16 result is held to the float32 tolerance of a float32 lab.
+    `inputs` may be a function giving the text: it is called only for a failure's
+    message (describing arrays costs more than comparing them).
     """
     expected = np.asarray(expected, dtype=np.float64)
     array = as_array(got, expected.shape, what=what, scalar_ok=scalar_ok)
@@ -175,9 +178,12 @@ def assert_close(got: Any, expected: np.ndarray, *, what: str, inputs: str = "",
     bad = ~(np.abs(array - expected) <= rtol * (np.abs(expected) + scale)) if finite else ~np.isfinite(array)
     if not bad.any():
         return
+    if callable(inputs):
+        inputs = inputs()
     lines = [f"{what} returned the wrong values" + (f" for {inputs}" if inputs else "") + "."]
     lines.append(_relative_error_line(array, expected, rtol))
-    order = np.argsort(-np.where(bad, np.nan_to_num(np.abs(array - expected), nan=np.inf), -1).reshape(-1))
+    order = np.argsort(-np.where(bad, np.nan_to_num(np.abs(array - expected), nan=np.inf), -1).reshape(-1),
+                       kind="stable")  # equal errors in index order
     shown = [int(i) for i in order[:5] if bad.reshape(-1)[int(i)]]
     # what rounding leaves of a zero (-1.1e-10 where the entries are about 1) reads as 0
     tiny = 1e-7 * scale

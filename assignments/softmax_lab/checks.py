@@ -18,7 +18,9 @@ check here, never the mutant.
 
 from __future__ import annotations
 
+import functools
 import weakref
+from collections.abc import Callable
 from contextlib import contextmanager
 
 import numpy as np
@@ -42,22 +44,29 @@ CLASSES, FEATURES = 10, 3072
 
 
 # -- strategies ---------------------------------------------------------------
+# Made once and shared (functools.cache): hypothesis keeps a strategy's repr once worked
+# out, and every for_all's signature is that repr (grader.checks); building it afresh
+# for each check of each grade was a tenth of the judge's time.
 
+@functools.cache
 def column(n: int, bound: float) -> st.SearchStrategy[np.ndarray]:
     """A float32 (n, 1) column with entries in [-bound, bound]."""
     return hnp.arrays(F32, (n, 1), elements=st.floats(-bound, bound, width=32, allow_subnormal=False))
 
 
+@functools.cache
 def matrix(rows: int, cols: int, bound: float = 1.0) -> st.SearchStrategy[np.ndarray]:
     return hnp.arrays(F32, (rows, cols), elements=st.floats(-bound, bound, width=32, allow_subnormal=False))
 
 
+@functools.cache
 def labelled_logits(bound: float, n: int = CLASSES) -> st.SearchStrategy[tuple[int, np.ndarray]]:
     """(label, logits): hypothesis shrinks a failure towards label 3, not 0, so the minimal
     example shows an entry before the label as well as after it (label 0 still comes up)."""
     return st.tuples(st.integers(0, n - 1).map(lambda k: (k + 3) % n), column(n, bound))
 
 
+@functools.cache
 @st.composite
 def histogram_inputs(draw, max_side: int = 6, max_bins: int = 12):
     """(img, bins): pixels at least 5% of a bin away from interior edges, plus exact 0.0 and 1.0."""
@@ -70,6 +79,12 @@ def histogram_inputs(draw, max_side: int = 6, max_bins: int = 12):
     values = (np.minimum(index, bins - 1) + frac) / bins
     values = np.where(index == bins, 0.0, np.where(index == bins + 1, 1.0, values))
     return values.astype(F32), bins
+
+
+ANY_LENGTH = st.integers(1, 12).flatmap(lambda n: column(n, 10.0))
+LOGIT_SHIFT = st.floats(-50, 50, width=32)
+GRADIENT_SHIFT = st.floats(-5, 5, width=32)
+SHUFFLE_SEED = st.integers(0, 2**32 - 1)
 
 
 def as64(array: np.ndarray) -> torch.Tensor:
@@ -85,6 +100,25 @@ def ref64(function, *args) -> np.ndarray:
     return result.detach().numpy()
 
 
+# Numerical gradients evaluate their forward on a whole stack of perturbed inputs
+# (B, n, 1) at once: one reference call per stack, not one per row. The public checks
+# ship to students (handout.public), so nothing here may compute what a student writes:
+# softmax comes from the reference (softmax_batch, one column per row of the stack),
+# and only what the docstrings state is written out (-log(predictions[label]), the hinge).
+
+def softmax_rows(ctx: Context, batch: np.ndarray) -> np.ndarray:
+    """The reference's softmax of each (n, 1) column of a (B, n, 1) stack, as (B, n)."""
+    return ref64(ctx.reference.softmax_batch, batch.reshape(batch.shape[0], -1).T).T
+
+
+def hinge_losses(label: int, batch: np.ndarray, delta: float) -> np.ndarray:
+    """sum over j != label of max(0, s_j - s_label + delta), for each column of a stack."""
+    s = batch.reshape(batch.shape[0], -1)
+    margins = np.maximum(0.0, s - s[:, [label]] + delta)
+    margins[:, label] = 0.0
+    return margins.sum(axis=1)
+
+
 def predictions_from(ctx: Context, logits: np.ndarray) -> np.ndarray:
     """Valid float32 predictions (a softmax output) for given logits."""
     return ref64(ctx.reference.softmax, logits).astype(F32)
@@ -98,17 +132,17 @@ def softmax_matches_reference(ctx: Context) -> None:
     def body(a):
         got = ctx.call("softmax", a)
         assert_close(got, ref64(ctx.reference.softmax, a), what="softmax(a)",
-                     inputs=f"a = {describe(a)}", name="softmax(a)", input_dtypes=[a.dtype])
+                     inputs=lambda: f"a = {describe(a)}", name="softmax(a)", input_dtypes=[a.dtype])
 
 
 @check("softmax_any_length", calls=["softmax"])
 def softmax_any_length(ctx: Context) -> None:
-    @ctx.for_all(st.integers(1, 12).flatmap(lambda n: column(n, 10.0)))
+    @ctx.for_all(ANY_LENGTH)
     def body(a):
         got = ctx.call("softmax", a)
         try:
             assert_close(got, ref64(ctx.reference.softmax, a), what="softmax(a)",
-                         inputs=f"a = {describe(a)}", name="softmax(a)", input_dtypes=[a.dtype])
+                         inputs=lambda: f"a = {describe(a)}", name="softmax(a)", input_dtypes=[a.dtype])
         except CheckFailed as failure:
             raise CheckFailed(failure.message + length_or_not(ctx, a), status=failure.status,
                               hint=None if a.shape[0] != CLASSES and right_for_ten(ctx) else "") from None
@@ -144,7 +178,7 @@ def softmax_sums_to_one(ctx: Context) -> None:
 
 @check("softmax_shift_invariant", calls=["softmax"])
 def softmax_shift_invariant(ctx: Context) -> None:
-    @ctx.for_all(column(CLASSES, 10.0), st.floats(-50, 50, width=32))
+    @ctx.for_all(column(CLASSES, 10.0), LOGIT_SHIFT)
     def body(a, shift):
         shifted = (a + F32(shift)).astype(F32)
         returned = ctx.call("softmax", a), ctx.call("softmax", shifted)  # described as returned
@@ -172,7 +206,7 @@ def softmax_stable(ctx: Context) -> None:
         if isinstance(got, np.ndarray) and not np.isfinite(got).all():
             raise CheckFailed(f"softmax(a) returned NaN or infinity for large logits a = {describe(a)}: "
                               f"got {describe(got)}")
-        assert_close(got, expected, what="softmax(a)", inputs=f"large logits a = {describe(a)}",
+        assert_close(got, expected, what="softmax(a)", inputs=lambda: f"large logits a = {describe(a)}",
                      name="softmax(a)", input_dtypes=[a.dtype])
 
 
@@ -186,6 +220,7 @@ def softmax_contract(ctx: Context) -> None:
 
 # -- linear ---------------------------------------------------------------------
 
+@functools.cache
 @st.composite
 def linear_inputs(draw, max_classes: int = 12, max_features: int = 40):
     c, d = draw(st.integers(1, max_classes)), draw(st.integers(1, max_features))
@@ -214,7 +249,7 @@ def linear_matches_reference(ctx: Context) -> None:
         x, weight, bias, _ = problem
         got = ctx.call("linear", x, weight, bias)
         assert_close(got, ref64(ctx.reference.linear, x, weight, bias), what="linear(x, weight, bias)",
-                     inputs=f"x = {describe(x)}, weight = {describe(weight)}, bias = {describe(bias)}",
+                     inputs=lambda: f"x = {describe(x)}, weight = {describe(weight)}, bias = {describe(bias)}",
                      name="output", input_dtypes=[F32])
 
     x, weight, bias, _ = lab_linear_problem(0)
@@ -230,7 +265,7 @@ def linear_backward_matches_reference(ctx: Context) -> None:
         x, weight, bias, grad = problem
         got = read_pair(ctx.call("linear_backward", x, weight, bias, grad), "linear_backward")
         gw, gb = ref64(ctx.reference.linear_backward, x, weight, bias, grad)
-        inputs = f"x = {describe(x)}, gradOutput = {describe(grad)}"
+        inputs = lambda: f"x = {describe(x)}, gradOutput = {describe(grad)}"
         assert_close(got[0], gw, what="linear_backward(...)[0] (gradWeight)", inputs=inputs,
                      name="gradWeight", input_dtypes=[F32])
         assert_close(got[1], gb, what="linear_backward(...)[1] (gradBias)", inputs=inputs,
@@ -248,8 +283,8 @@ def linear_backward_numerical(ctx: Context) -> None:
         def loss_of_weight(batch):  # one call of the reference on a stack of weights
             return (grad64 * ref64(ctx.reference.linear, x, batch, bias)).sum(axis=(1, 2))
 
-        def loss_of_bias(batch):
-            return np.array([float((grad64 * ref64(ctx.reference.linear, x, weight, b)).sum()) for b in batch])
+        def loss_of_bias(batch):  # the reference's linear broadcasts a stack of biases too
+            return (grad64 * ref64(ctx.reference.linear, x, weight, batch)).sum(axis=(1, 2))
 
         inputs = "the lab's shapes (x (3072, 1), weight (10, 3072), gradOutput (10, 1))"
         expect_numerical(got[0], loss_of_weight, weight, ctx, what="gradWeight", inputs=inputs)
@@ -302,7 +337,7 @@ def loss_matches_reference(ctx: Context) -> None:
         p = predictions_from(ctx, logits)
         got = ctx.call("loss", label, p)
         expected = ref64(ctx.reference.loss, label, p).reshape(())
-        assert_close(got, expected, what=f"loss({label}, predictions)", inputs=f"predictions = {describe(p)}",
+        assert_close(got, expected, what=f"loss({label}, predictions)", inputs=lambda: f"predictions = {describe(p)}",
                      name="loss", input_dtypes=[F32], scalar_ok=True)
 
 
@@ -314,7 +349,7 @@ def loss_softmax_backward_matches_reference(ctx: Context) -> None:
         p = predictions_from(ctx, logits)
         got = ctx.call("loss_softmax_backward", label, p)
         assert_close(got, ref64(ctx.reference.loss_softmax_backward, label, p),
-                     what=f"loss_softmax_backward({label}, predictions)", inputs=f"predictions = {describe(p)}",
+                     what=f"loss_softmax_backward({label}, predictions)", inputs=lambda: f"predictions = {describe(p)}",
                      name="grad", input_dtypes=[F32])
 
 
@@ -328,13 +363,12 @@ def loss_softmax_backward_numerical(ctx: Context) -> None:
         a = np.log(p.astype(np.float64))
 
         def f(batch):
-            return np.array([float(ref64(ctx.reference.loss, label, ref64(ctx.reference.softmax, row)).sum())
-                             for row in batch])
+            return -np.log(softmax_rows(ctx, batch)[:, label])
 
         numerical = central_differences(f, a, eps=1e-6)
         got = ctx.call("loss_softmax_backward", label, p)
         assert_close(got, numerical, what=f"loss_softmax_backward({label}, predictions)",
-                     inputs=f"predictions = {describe(p)} (compared with central differences)",
+                     inputs=lambda: f"predictions = {describe(p)} (compared with central differences)",
                      name="grad", input_dtypes=[F32])
 
 
@@ -360,7 +394,7 @@ def loss_backward_matches_reference(ctx: Context) -> None:
         expected = ref64(ctx.reference.loss_backward, label, p)
         with where_wrong(got, expected, label):
             assert_close(got, expected, what=f"loss_backward({label}, predictions)",
-                         inputs=f"predictions = {describe(p)}", name="grad", input_dtypes=[F32])
+                         inputs=lambda: f"predictions = {describe(p)}", name="grad", input_dtypes=[F32])
 
 
 @check("loss_backward_numerical", calls=["loss_backward"])
@@ -371,13 +405,13 @@ def loss_backward_numerical(ctx: Context) -> None:
         p = predictions_from(ctx, logits)
 
         def f(batch):
-            return np.array([float(ref64(ctx.reference.loss, label, row).reshape(-1)[0]) for row in batch])
+            return -np.log(batch.reshape(batch.shape[0], -1)[:, label])
 
         numerical = central_differences(f, p, eps=1e-5 * p.astype(np.float64))
         got = ctx.call("loss_backward", label, p)
         with where_wrong(got, numerical, label):
             assert_close(got, numerical, what=f"loss_backward({label}, predictions)",
-                         inputs=f"predictions = {describe(p)} (compared with central differences)",
+                         inputs=lambda: f"predictions = {describe(p)} (compared with central differences)",
                          name="grad", input_dtypes=[F32])
 
 
@@ -460,7 +494,7 @@ def chain_composes(ctx: Context, function: str) -> None:
             gradient = as_array(upstream, (CLASSES, 1), what="loss_backward's result").astype(F32)
             got = ctx.call("softmax_backward", a, gradient)
             assert_close(got, expected, what=f"softmax_backward(a, loss_backward({label}, softmax(a)))",
-                         inputs=f"a = {describe(a)}", name="grad", input_dtypes=[F32])
+                         inputs=lambda: f"a = {describe(a)}", name="grad", input_dtypes=[F32])
         except CheckFailed as failure:
             raise CheckFailed("Your loss_backward and softmax_backward, chained as the lab's training uses them, "
                               "do not give dloss/da = softmax(a) - onehot(label) either:\n" + failure.message,
@@ -496,7 +530,7 @@ def softmax_backward_matches_reference(ctx: Context) -> None:
         got = ctx.call("softmax_backward", a, g)
         assert_close(got, ref64(ctx.reference.softmax_backward, a, g),
                      what="softmax_backward(inputTensor, gradOutput)",
-                     inputs=f"inputTensor = {describe(a)}, gradOutput = {describe(g)}",
+                     inputs=lambda: f"inputTensor = {describe(a)}, gradOutput = {describe(g)}",
                      name="grad", input_dtypes=[F32], scale=float(np.linalg.norm(g)) / np.sqrt(CLASSES))
 
 
@@ -507,12 +541,12 @@ def softmax_backward_numerical(ctx: Context) -> None:
         g64 = g.astype(np.float64)
 
         def f(batch):
-            return np.array([float((g64 * ref64(ctx.reference.softmax, row)).sum()) for row in batch])
+            return softmax_rows(ctx, batch) @ g64.reshape(-1)
 
         numerical = central_differences(f, a, eps=1e-6)
         got = ctx.call("softmax_backward", a, g)
         assert_close(got, numerical, what="softmax_backward(inputTensor, gradOutput)",
-                     inputs=f"inputTensor = {describe(a)}, gradOutput = {describe(g)} "
+                     inputs=lambda: f"inputTensor = {describe(a)}, gradOutput = {describe(g)} "
                             "(compared with central differences)",
                      name="grad", input_dtypes=[F32], scale=float(np.linalg.norm(g)) / np.sqrt(CLASSES))
 
@@ -531,7 +565,7 @@ def softmax_backward_sums_to_zero(ctx: Context) -> None:
 
 @check("softmax_backward_ignores_constant_shift", calls=["softmax_backward"])
 def softmax_backward_ignores_constant_shift(ctx: Context) -> None:
-    @ctx.for_all(column(CLASSES, MODERATE), column(CLASSES, MODERATE), st.floats(-5, 5, width=32))
+    @ctx.for_all(column(CLASSES, MODERATE), column(CLASSES, MODERATE), GRADIENT_SHIFT)
     def body(a, g, shift):
         first = np.asarray(ctx.call("softmax_backward", a, g), dtype=np.float64)
         second = np.asarray(ctx.call("softmax_backward", a, (g + F32(shift)).astype(F32)), dtype=np.float64)
@@ -554,7 +588,7 @@ def softmax_backward_chain_rule(ctx: Context) -> None:
         expected = y - np.eye(CLASSES)[:, [label]]
         # gradOutput is the reference's loss_backward, not the student's: say so, and show it
         assert_close(got, expected, what="softmax_backward(a, gradOutput)",
-                     inputs=(f"label = {label}, a = {describe(a)} and gradOutput = {describe(g)}, the "
+                     inputs=lambda: (f"label = {label}, a = {describe(a)} and gradOutput = {describe(g)}, the "
                              "reference's loss_backward(label, softmax(a)) (not yours); the result should "
                              "equal softmax(a) - onehot(label)"),
                      name="grad", input_dtypes=[F32], scale=1.0)
@@ -590,7 +624,7 @@ def color_histogram_matches_reference(ctx: Context) -> None:
         got = ctx.call("color_histogram", img, bins)
         expected = ref64(ctx.reference.color_histogram, img, bins)
         assert_close(read_histogram(got, bins, f"color_histogram(img, {bins})"), expected,
-                     what=f"color_histogram(img, {bins})", inputs=f"img = {describe(img, 24)}",
+                     what=f"color_histogram(img, {bins})", inputs=lambda: f"img = {describe(img, 24)}",
                      name="hist", input_dtypes=[F32], scale=1.0)
 
 
@@ -629,7 +663,7 @@ def color_histogram_known_images(ctx: Context) -> None:
     for img, bins, expected in known_images():
         got = ctx.call("color_histogram", img, bins)
         assert_close(read_histogram(got, bins, f"color_histogram(img, {bins})"), expected,
-                     what=f"color_histogram(img, {bins})", inputs=f"img = {describe(img, 12)}",
+                     what=f"color_histogram(img, {bins})", inputs=lambda: f"img = {describe(img, 12)}",
                      name="hist", input_dtypes=[F32], scale=1.0)
 
 
@@ -658,7 +692,7 @@ def color_histogram_non_negative(ctx: Context) -> None:
 
 @check("color_histogram_permutation_invariant", calls=["color_histogram"])
 def color_histogram_permutation_invariant(ctx: Context) -> None:
-    @ctx.for_all(histogram_inputs(), st.integers(0, 2**32 - 1))
+    @ctx.for_all(histogram_inputs(), SHUFFLE_SEED)
     def body(problem, seed):
         img, bins = problem
         flat = img.reshape(3, -1).copy()
@@ -699,6 +733,7 @@ def color_histogram_contract(ctx: Context) -> None:
 KINK_GAP = 1e-2
 
 
+@functools.cache
 @st.composite
 def hinge_inputs(draw, max_classes: int = 12):
     """(label, scores, delta) with every margin at least KINK_GAP away from its kink.
@@ -724,7 +759,7 @@ def max_margin_loss_matches_reference(ctx: Context) -> None:
         got = ctx.call("max_margin_loss", label, scores, delta)
         expected = ref64(ctx.reference.max_margin_loss, label, scores, delta).reshape(())
         assert_close(got, expected, what=f"max_margin_loss({label}, scores, {delta})",
-                     inputs=f"scores = {describe(scores)}", name="loss", input_dtypes=[F32],
+                     inputs=lambda: f"scores = {describe(scores)}", name="loss", input_dtypes=[F32],
                      scalar_ok=True, scale=1.0)
 
 
@@ -736,7 +771,7 @@ def max_margin_backward_matches_reference(ctx: Context) -> None:
         got = ctx.call("max_margin_loss_backward", label, scores, delta)
         assert_close(got, ref64(ctx.reference.max_margin_loss_backward, label, scores, delta),
                      what=f"max_margin_loss_backward({label}, scores, {delta})",
-                     inputs=f"scores = {describe(scores)}", name="grad", input_dtypes=[F32], scale=1.0)
+                     inputs=lambda: f"scores = {describe(scores)}", name="grad", input_dtypes=[F32], scale=1.0)
 
 
 @check("max_margin_backward_numerical", calls=["max_margin_loss_backward"])
@@ -746,13 +781,12 @@ def max_margin_backward_numerical(ctx: Context) -> None:
         label, scores, delta = problem
 
         def f(batch):
-            return np.array([float(ref64(ctx.reference.max_margin_loss, label, row, delta).sum())
-                             for row in batch])
+            return hinge_losses(label, batch, delta)
 
         numerical = central_differences(f, scores, eps=1e-4)  # margins are >= 1e-2 from a kink
         got = ctx.call("max_margin_loss_backward", label, scores, delta)
         assert_close(got, numerical, what=f"max_margin_loss_backward({label}, scores, {delta})",
-                     inputs=f"scores = {describe(scores)} (compared with central differences)",
+                     inputs=lambda: f"scores = {describe(scores)} (compared with central differences)",
                      name="grad", input_dtypes=[F32], scale=1.0)
 
 
@@ -814,7 +848,8 @@ def explain_step(got: np.ndarray, variants: dict[str, np.ndarray]) -> str:
     return ""
 
 
-def judge_step_result(got, expected, *, what: str, inputs: str, variants: dict[str, np.ndarray]) -> None:
+def judge_step_result(got, expected, *, what: str, inputs: str | Callable[[], str],
+                      variants: dict[str, np.ndarray]) -> None:
     try:
         assert_close(got, expected, what=what, inputs=inputs, name="result", input_dtypes=[F32])
     except CheckFailed as failure:
@@ -829,8 +864,8 @@ def sgd_step_matches_reference(ctx: Context) -> None:
                          "newWeight, newBias")
         new_w, new_b = ref64(ctx.reference.sgd_step, weight, bias, gw, gb, lr, decay)
         w64, g64, b64 = weight.astype(np.float64), gw.astype(np.float64), bias.astype(np.float64)
-        inputs = (f"learningRate = {lr:g}, weightDecay = {decay:g}, weight = {describe(weight)}, "
-                  f"gradWeight = {describe(gw)}")
+        inputs = lambda: (f"learningRate = {lr:g}, weightDecay = {decay:g}, weight = {describe(weight)}, "
+                          f"gradWeight = {describe(gw)}")
         judge_step_result(got[0], new_w, what="sgd_step(...)[0] (newWeight)", inputs=inputs, variants={
             "weight - learningRate * gradWeight: the weight decay term is missing": w64 - lr * g64,
             "weight - learningRate * (gradWeight - weightDecay * weight): the decay has the wrong sign":
@@ -839,7 +874,8 @@ def sgd_step_matches_reference(ctx: Context) -> None:
             "learning rate": w64 - lr * g64 - decay * w64,
             "weight + learningRate * gradWeight: a step up the gradient, not down": w64 + lr * g64,
         })
-        b_inputs = f"learningRate = {lr:g}, weightDecay = {decay:g}, bias = {describe(bias)}, gradBias = {describe(gb)}"
+        b_inputs = lambda: (f"learningRate = {lr:g}, weightDecay = {decay:g}, bias = {describe(bias)}, "
+                            f"gradBias = {describe(gb)}")
         judge_step_result(got[1], new_b, what="sgd_step(...)[1] (newBias)", inputs=b_inputs, variants={
             "bias - learningRate * (gradBias + weightDecay * bias): the bias is decayed too, but weight "
             "decay applies to the weight only": b64 - lr * (gb + decay * b64),
@@ -883,9 +919,9 @@ def momentum_step_matches_reference(ctx: Context) -> None:
         expected = ref64(ctx.reference.momentum_step, weight, bias, gw, gb, vw, vb, lr, decay, mu)
         w64, g64, v64 = (a.astype(np.float64) for a in (weight, gw, vw))
         step = g64 + decay * w64
-        inputs = (f"learningRate = {lr:g}, weightDecay = {decay:g}, momentum = {mu:g}, weight = {describe(weight)}, "
-                  f"gradWeight = {describe(gw)}, velocityWeight = {describe(vw)} (not zero: carried from "
-                  f"earlier steps)")
+        inputs = lambda: (f"learningRate = {lr:g}, weightDecay = {decay:g}, momentum = {mu:g}, "
+                          f"weight = {describe(weight)}, gradWeight = {describe(gw)}, "
+                          f"velocityWeight = {describe(vw)} (not zero: carried from earlier steps)")
         judge_step_result(got[2], expected[2], what="momentum_step(...)[2] (newVelocityWeight)", inputs=inputs,
                           variants={
                               "the gradient alone: the velocity passed in is not carried over": step,
@@ -902,9 +938,11 @@ def momentum_step_matches_reference(ctx: Context) -> None:
             "a plain SGD step: the velocity is not used": w64 - lr * step,
         })
         judge_step_result(got[1], expected[1], what="momentum_step(...)[1] (newBias)",
-                          inputs=f"{inputs}, bias = {describe(bias)}, velocityBias = {describe(vb)}", variants={})
+                          inputs=lambda: f"{inputs()}, bias = {describe(bias)}, velocityBias = {describe(vb)}",
+                          variants={})
         judge_step_result(got[3], expected[3], what="momentum_step(...)[3] (newVelocityBias)",
-                          inputs=f"{inputs}, gradBias = {describe(gb)}, velocityBias = {describe(vb)}", variants={})
+                          inputs=lambda: f"{inputs()}, gradBias = {describe(gb)}, velocityBias = {describe(vb)}",
+                          variants={})
 
 
 @check("momentum_step_several_steps", calls=["momentum_steps"])
@@ -936,6 +974,7 @@ def momentum_step_contract(ctx: Context) -> None:
 
 # -- training: mini-batches ----------------------------------------------------------------
 
+@functools.cache
 @st.composite
 def batch_logits(draw, bound: float = 10.0):
     """(labels (B,) int64, logits (C, B) float32) with C in [2, 12] and B in [1, 8]."""
@@ -952,7 +991,7 @@ def softmax_batch_matches_reference(ctx: Context) -> None:
         got = ctx.call("softmax_batch", a)
         expected = ref64(ctx.reference.softmax_batch, a)
         try:
-            assert_close(got, expected, what="softmax_batch(a)", inputs=f"a = {describe(a)} ({a.shape[1]} columns)",
+            assert_close(got, expected, what="softmax_batch(a)", inputs=lambda: f"a = {describe(a)} ({a.shape[1]} columns)",
                          name="predictions", input_dtypes=[F32])
         except CheckFailed as failure:
             rows = ref64(ctx.reference.softmax_batch, a.T).T
@@ -976,7 +1015,7 @@ def loss_batch_matches_reference(ctx: Context) -> None:
         got = ctx.call("loss_batch", labels, p)
         expected = ref64(ctx.reference.loss_batch, torch.from_numpy(labels), p).reshape(())
         assert_close(got, expected, what="loss_batch(labels, predictions)",
-                     inputs=f"labels = {labels.tolist()}, predictions = {describe(p)}",
+                     inputs=lambda: f"labels = {labels.tolist()}, predictions = {describe(p)}",
                      name="loss", input_dtypes=[F32], scalar_ok=True)
 
 
@@ -990,7 +1029,7 @@ def loss_softmax_backward_batch_matches_reference(ctx: Context) -> None:
         expected = ref64(ctx.reference.loss_softmax_backward_batch, torch.from_numpy(labels), p)
         try:
             assert_close(got, expected, what="loss_softmax_backward_batch(labels, predictions)",
-                         inputs=f"labels = {labels.tolist()}, predictions = {describe(p)}",
+                         inputs=lambda: f"labels = {labels.tolist()}, predictions = {describe(p)}",
                          name="grad", input_dtypes=[F32])
         except CheckFailed as failure:
             raise CheckFailed(str(failure) + explain_step(got, {
@@ -999,6 +1038,7 @@ def loss_softmax_backward_batch_matches_reference(ctx: Context) -> None:
             }), status=failure.status) from None
 
 
+@functools.cache
 @st.composite
 def batch_linear_inputs(draw):
     classes, features, size = draw(st.integers(1, 10)), draw(st.integers(1, 20)), draw(st.integers(1, 8))
@@ -1014,7 +1054,7 @@ def linear_backward_batch_matches_reference(ctx: Context) -> None:
         got = read_pair(ctx.call("linear_backward_batch", x, weight, bias, grad), "linear_backward_batch")
         gw, gb = ref64(ctx.reference.linear_backward_batch, x, weight, bias, grad)
         size = x.shape[1]
-        inputs = f"x = {describe(x)} ({size} columns), gradOutput = {describe(grad)}"
+        inputs = lambda: f"x = {describe(x)} ({size} columns), gradOutput = {describe(grad)}"
         judge_step_result(got[0], gw, what="linear_backward_batch(...)[0] (gradWeight)", inputs=inputs,
                           variants={f"the batch's mean: linear_backward_batch sums over the batch (the mean's "
                                     f"1/B is already in gradOutput)": gw / size} if size > 1 else {})

@@ -563,11 +563,11 @@ class Sandbox:
         for row_number, args in enumerate(arg_sets):
             row = []
             for index, arg in enumerate(args):
-                if isinstance(arg, np.ndarray) and str(arg.dtype) in protocol.ALLOWED_DTYPES \
+                if isinstance(arg, np.ndarray) and protocol.dtype_name(arg.dtype) in protocol.ALLOWED_DTYPES \
                         and offset + arg.nbytes <= ARENA_BYTES - protocol.PROGRESS_BYTES:
                     data = np.ascontiguousarray(arg).astype(arg.dtype.newbyteorder("<"), copy=False).tobytes()
                     self._arena[offset:offset + len(data)] = data
-                    row.append({"t": "shared", "lib": self.library, "dtype": str(arg.dtype),
+                    row.append({"t": "shared", "lib": self.library, "dtype": protocol.dtype_name(arg.dtype),
                                 "shape": list(arg.shape), "offset": offset})
                     placed.append((row_number, index, offset, data))
                     offset += -(-len(data) // 64) * 64  # next 64-byte boundary

@@ -271,7 +271,7 @@ class Worker:
             raise ResultTooLarge(
                 f"it returned more than {self.result_bytes / MiB:g} MB of arrays "
                 f"({array.nbytes / MiB:.1f} MB in one of them): is the shape right?")
-        if str(array.dtype) not in protocol.ALLOWED_DTYPES:
+        if protocol.dtype_name(array.dtype) not in protocol.ALLOWED_DTYPES:
             return {"t": "opaque", "type": f"{lib} array of {array.dtype}", "repr": ""}
         return protocol.encode_array(array, lib)
 
