@@ -7,6 +7,7 @@ recording) starts from `load`, so they cannot disagree on what was loaded.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -47,4 +48,14 @@ def load(assignment: Assignment | str | Path) -> LoadedAssignment:
     key = (str(spec.folder), tuple((str(p), p.stat().st_mtime_ns) for p in spec.source_files()))
     if key not in _LOADED:
         _LOADED[key] = LoadedAssignment(spec, load_registry(spec), import_reference(spec))
+        _one_thread_for_torch()
     return _LOADED[key]
+
+
+def _one_thread_for_torch() -> None:
+    """The judge's tensor work is small (reference answers, numerical gradients): with
+    torch's default thread pool its idle threads spin on the cores the student's worker
+    needs, for a tenth of a second's CPU a grade."""
+    torch = sys.modules.get("torch")
+    if torch is not None and hasattr(torch, "set_num_threads"):
+        torch.set_num_threads(1)
