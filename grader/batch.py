@@ -246,7 +246,7 @@ def error_report(assignment: Assignment, student: str, error: str, trace: str | 
 
 def preload(assignment: Assignment) -> None:
     """Import everything a judge needs, once, before forking the judges."""
-    from .loaded import load
+    from .loaded import imported, load
     from .secret import course_secret, salt_of
 
     if assignment.library == "torch":
@@ -254,7 +254,9 @@ def preload(assignment: Assignment) -> None:
 
         torch.set_num_threads(1)
     salt = salt_of(course_secret(assignment.folder))  # the judges' own (runner.grade looks it up too)
-    load(assignment).bank(salt)  # loaded, and the bank recorded or read, once: shared by every judge
+    loaded = load(assignment)
+    loaded.bank(salt)  # loaded, and the bank recorded or read, once: shared by every judge
+    imported(loaded.judge_reference)  # what every judge's checks call, imported before they fork
 
 
 def _die_with_parent(parent: int) -> None:

@@ -245,6 +245,9 @@ def load_registry(assignment: Assignment) -> dict[str, RegisteredCheck]:
 class Context:
     """What a running check can use: student calls, the reference, hypothesis.
 
+    `reference` is what the checks call for expected values (the spec's
+    judge_reference, or the reference); `solution`, the student-style reference
+    that answers ctx.expected with the assignment's drivers (default: `reference`).
     `examples` says where for_all's examples come from (ExampleSource: live by
     default, an example bank, a recording...). `answers(function, *args)`, when
     given, answers ctx.expected instead of the reference run here.
@@ -253,9 +256,10 @@ class Context:
     def __init__(self, *, sandbox: Sandbox, reference: ModuleType, assignment: Assignment,
                  check: CheckSpec, registered: RegisteredCheck, broken: dict[str, CallOutcome],
                  examples: ExampleSource | None = None, answers: Callable[..., Any] | None = None,
-                 salt: str = ""):
+                 salt: str = "", solution: ModuleType | None = None):
         self.sandbox = sandbox
         self.reference = reference
+        self.solution = reference if solution is None else solution
         self.assignment = assignment
         self.spec = check
         self.registered = registered
@@ -297,7 +301,7 @@ class Context:
         A reference that fails is a bug of the assignment: RuntimeError."""
         if self.answers is not None:
             return self.answers(function, *args)
-        calls = ReferenceCalls.of(self.assignment, self.reference)
+        calls = ReferenceCalls.of(self.assignment, self.solution)
         outcome = calls.call(function, *args, driver=function in self.assignment.drivers)
         if not outcome.ok:
             raise RuntimeError(f"the reference failed on {function}(): {outcome.message}")

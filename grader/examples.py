@@ -40,7 +40,8 @@ from typing import Any
 import numpy as np
 
 from . import signing
-from .checks import Context, RecordingExamples, RegisteredCheck, ReplayingExamples, Unrecordable, copy_example
+from .checks import (Context, RecordingExamples, RegisteredCheck, ReplayingExamples, Unrecordable, copy_example,
+                     import_file)
 from .codec import Unencodable, decode, encode
 from .reference_calls import ReferenceCalls
 from .sandbox import protocol
@@ -128,9 +129,11 @@ def bank_path(assignment: Assignment, key: str) -> Path:
 
 
 def bank_for(assignment: Assignment, registry: dict[str, RegisteredCheck],
-             reference: ModuleType, salt: str = "") -> ExampleBank | None:
+             reference: ModuleType, salt: str = "", *,
+             judge_reference: ModuleType | None = None) -> ExampleBank | None:
     """The assignment's bank: from memory, else the cache folder, else recorded now
-    (and saved to the cache folder when it is writable). None when banks are off."""
+    (and saved to the cache folder when it is writable). None when banks are off.
+    `judge_reference` is what the checks call for expected values (default: `reference`)."""
     if not enabled():
         return None
     try:
@@ -142,7 +145,7 @@ def bank_for(assignment: Assignment, registry: dict[str, RegisteredCheck],
     path = bank_path(assignment, key)
     bank = read_bank(path, key)
     if bank is None:  # absent, stale, or not written by this grader: recorded afresh, replaced
-        bank = record_bank(assignment, registry, reference, key, salt=salt)
+        bank = record_bank(assignment, registry, reference, key, salt=salt, judge_reference=judge_reference)
         write_bank(path, bank)  # an unwritable or refused cache only costs a recording per process
     _MEMORY[key] = bank
     return bank
@@ -151,19 +154,24 @@ def bank_for(assignment: Assignment, registry: dict[str, RegisteredCheck],
 # -- recording ----------------------------------------------------------------------
 
 def record_bank(assignment: Assignment, registry: dict[str, RegisteredCheck],
-                reference: ModuleType, key: str | None = None, *, salt: str = "") -> ExampleBank:
+                reference: ModuleType, key: str | None = None, *, salt: str = "",
+                judge_reference: ModuleType | None = None) -> ExampleBank:
     """Run every check against the reference, in this process, logging what hypothesis draws.
+    The reference answers the checks' calls; `judge_reference` (default: the reference) is
+    their ctx.reference.
 
     A check that does not pass on the reference, or draws something that
     cannot be stored, is recorded as None: it will run live, as without a bank.
     """
     calls = ReferenceCalls.of(assignment, reference)
+    judge = judge_reference if judge_reference is not None else checks_reference(assignment, reference)
     checks: dict[str, Recorded | None] = {}
     planned: dict[str, Planned | None] = {}
     for question in assignment.questions:
         for check in question.checks:
             log: Recorded = []
-            ctx = Context(sandbox=calls, reference=reference, assignment=assignment, check=check,  # type: ignore[arg-type]
+            ctx = Context(sandbox=calls, reference=judge,  # type: ignore[arg-type]
+                          solution=reference, assignment=assignment, check=check,
                           registered=registry[check.name], broken={}, examples=RecordingExamples(log),
                           salt=salt)
             try:
@@ -174,6 +182,14 @@ def record_bank(assignment: Assignment, registry: dict[str, RegisteredCheck],
                 checks[check.name] = log
                 planned[check.name] = [plan if _storable(plan) else None for plan in ctx.planned_calls]
     return ExampleBank(key or bank_key(assignment, salt), checks, planned)
+
+
+def checks_reference(assignment: Assignment, reference: ModuleType) -> ModuleType:
+    """What the checks call ctx.reference: the spec's judge_reference, imported here, or
+    `reference` when it names none."""
+    if assignment.judge_reference is None:
+        return reference
+    return import_file(assignment.judge_reference, f"gradecheck_judge_reference_{assignment.name}")
 
 
 def _storable(plan: list[list]) -> bool:

@@ -3,33 +3,73 @@ cross-checked once per process, and the example bank that goes with them.
 
 Every command that grades (grade, grade-all, validate, examples, the handout's
 recording) starts from `load`, so they cannot disagree on what was loaded.
+
+The references are imported on first use (`LazyModule`): a judge whose checks compare
+with float64 formulas (the spec's `judge_reference`) and whose bank is on disk never
+imports the student-style reference, nor torch with it.
 """
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from . import spec as spec_module
-from .checks import RegisteredCheck, import_reference, load_registry
+from .checks import RegisteredCheck, import_file, import_reference, load_registry
 from .examples import ExampleBank, bank_for
 from .reference_calls import ReferenceCalls
 from .spec import Assignment
 
 
+class LazyModule:
+    """Stands in for a module until one of its names is read: then imports it (once)."""
+
+    def __init__(self, name: str, importer: Callable[[], ModuleType]):
+        self._lazy_name = name
+        self._importer = importer
+        self._module: ModuleType | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_lazy_") or name in ("_importer", "_module"):
+            raise AttributeError(name)
+        return getattr(imported(self), name)
+
+    def __repr__(self) -> str:
+        state = "imported" if self._module is not None else "not imported yet"
+        return f"<module {self._lazy_name} ({state})>"
+
+
+def imported(module: ModuleType | LazyModule) -> ModuleType:
+    """The module itself, imported now if `module` stands in for it."""
+    if not isinstance(module, LazyModule):
+        return module
+    if module._module is None:
+        module._module = module._importer()
+        _one_thread_for_torch()
+    return module._module
+
+
 @dataclass(frozen=True)
 class LoadedAssignment:
-    """The spec with its checks registry, its reference module and the reference's calls."""
+    """The spec with its checks registry, its reference module and the reference's calls.
+
+    `reference` is the student-style solution (it answers calls for a recording and
+    ctx.expected); `judge_reference` is what the checks see as ctx.reference (the
+    spec's judge_reference, else the reference itself).
+    """
 
     spec: Assignment
     registry: dict[str, RegisteredCheck]
-    reference: ModuleType
+    reference: Any  # a module, or a LazyModule standing in for it
+    judge_reference: Any
 
     def bank(self, salt: str = "") -> ExampleBank | None:
         """The example bank for this course secret's salt (recorded on first use; None when off)."""
-        return bank_for(self.spec, self.registry, self.reference, salt)
+        return bank_for(self.spec, self.registry, self.reference, salt, judge_reference=self.judge_reference)
 
     def reference_calls(self) -> ReferenceCalls:
         """The reference answering calls in this process, drivers included."""
@@ -47,7 +87,12 @@ def load(assignment: Assignment | str | Path) -> LoadedAssignment:
     spec = assignment if isinstance(assignment, Assignment) else spec_module.load(assignment)
     key = (str(spec.folder), tuple((str(p), p.stat().st_mtime_ns) for p in spec.source_files()))
     if key not in _LOADED:
-        _LOADED[key] = LoadedAssignment(spec, load_registry(spec), import_reference(spec))
+        reference = LazyModule(spec.reference.name, lambda: import_reference(spec))
+        judge = reference
+        if spec.judge_reference is not None:
+            path = spec.judge_reference
+            judge = LazyModule(path.name, lambda: import_file(path, f"gradecheck_judge_reference_{spec.name}"))
+        _LOADED[key] = LoadedAssignment(spec, load_registry(spec), reference, judge)
         _one_thread_for_torch()
     return _LOADED[key]
 

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hypothesis.errors import Flaky, HypothesisException
-
-from .checks import Context, RegisteredCheck
 from .errors import SandboxError, SubmissionError
-from .loaded import load as load_assignment
 from .outcome import CheckFailed, Status
 from .results import CheckResult, QuestionResult, Report
 from .sandbox.client import REFUSED, SANDBOX_FAILED, CallOutcome, Sandbox
@@ -20,6 +17,13 @@ from .scoring import score_question
 from .secret import course_secret, salt_of
 from .spec import Assignment, CheckSpec, Question
 from .submission import prepare
+
+if TYPE_CHECKING:
+    from .checks import RegisteredCheck
+
+# The checks, hypothesis and the example bank are imported once the sandbox has started,
+# not before: the worker's start (its torch import) is a grade's longest wait, and
+# whatever the judge imports first delays it.
 
 
 def selected(check: CheckSpec, visibility: str) -> bool:
@@ -69,8 +73,10 @@ def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
     sandbox.deadline = deadline
     try:
         sandbox.start()  # the worker imports torch while the judge loads its checks
+        from .loaded import load as load_assignment
+
         loaded = load_assignment(assignment)
-        registry, reference = loaded.registry, loaded.reference
+        registry, reference, solution = loaded.registry, loaded.judge_reference, loaded.reference
         bank = loaded.bank(salt) if use_bank else None
         broken: dict[str, CallOutcome] = {}
         questions = []
@@ -95,7 +101,8 @@ def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
                     result = _result(check, Status.NOT_RUN, JOB_TIME_USED)
                 else:
                     result = run_check(check, registry[check.name], sandbox=sandbox,
-                                       reference=reference, assignment=assignment, broken=broken, examples=bank,
+                                       reference=reference, solution=solution, assignment=assignment,
+                                       broken=broken, examples=bank,
                                        salt=salt)
                     if (deadline is not None and time.monotonic() >= deadline
                             and JOB_TIME_USED in result.message and not result.passed):
@@ -117,6 +124,10 @@ def grade(assignment: Assignment, submission: Path, *, visibility: str = "all",
 
 def run_check(check: CheckSpec, registered: RegisteredCheck, **context: object) -> CheckResult:
     """Run one check and turn however it ended into a CheckResult."""
+    from hypothesis.errors import Flaky, HypothesisException
+
+    from .checks import Context
+
     started = time.monotonic()
     if registered.sources is not None:  # the check's own reference and examples (the handout's)
         context = {**context, **registered.sources()}

@@ -121,6 +121,8 @@ class Assignment:
     # parts of the handout's local grade (./grade.sh 1, ./grade.sh m): name -> questions
     parts: dict[str, tuple[str, ...]] = field(default_factory=dict)
     harness: Path | None = None  # course code imported in the worker after the student's
+    # the module the checks' ctx.reference is (float64 formulas, say); None: the reference
+    judge_reference: Path | None = None
     drivers: dict[str, Driver] = field(default_factory=dict)
     data: dict[str, DataFixture] = field(default_factory=dict)
 
@@ -138,6 +140,8 @@ class Assignment:
         """Every file the grading depends on: spec, checks, reference, harness, data."""
         files = [self.folder / "assignment.yaml", self.checks_module]
         files += sorted(p for p in self.reference.rglob("*.py")) if self.reference.is_dir() else [self.reference]
+        if self.judge_reference is not None:
+            files.append(self.judge_reference)
         if self.harness is not None:
             files.append(self.harness)
         files += [fixture.path() for fixture in self.data.values()]
@@ -224,7 +228,8 @@ def load(assignment: str | Path) -> Assignment:
     top = _Reader(file, data, "")
     top.unknown({"name", "title", "library", "student_file", "student_files", "module", "reference", "checks",
                  "total_points", "functions", "questions", "limits", "hypothesis", "notebook",
-                 "isolation", "dtype", "platforms", "extra", "harness", "drivers", "data", "parts"})
+                 "isolation", "dtype", "platforms", "extra", "harness", "drivers", "data", "parts",
+                 "judge_reference"})
     name = top.get("name", str)
     if name != folder.name:
         top.fail("name", f"is {name!r} but the folder is {folder.name!r}")
@@ -256,6 +261,7 @@ def load(assignment: str | Path) -> Assignment:
         reference = ROOT / "reference" / f"{named}.py"
         if not reference.is_file():
             top.fail("reference", f"{reference.name} is not in reference/")
+    judge_reference = _judge_reference(top, folder, reference)
     checks_module = folder / f"{top.get('checks', str, 'checks')}.py"
     if not checks_module.is_file():
         top.fail("checks", f"{checks_module.name} is not in {folder.name}/")
@@ -295,7 +301,27 @@ def load(assignment: str | Path) -> Assignment:
         questions=questions, limits=limits, max_examples=max_examples, notebook_mode=mode,
         isolation=isolation, judged_dtype=judged, platform_limits=platform_limits,
         extra=top.get("extra", dict, {}), harness=harness, drivers=drivers, data=data,
+        judge_reference=judge_reference,
     )
+
+
+def _judge_reference(top: "_Reader", folder: Path, reference: Path) -> Path | None:
+    """The file `judge_reference` names, found as `reference` is: a module of reference/, or
+    a .py file of the assignment's folder; None when the key is absent."""
+    if "judge_reference" not in top.data:
+        return None
+    named = top.get("judge_reference", str)
+    if named.endswith(".py"):
+        path = (folder / named).resolve()
+        if not path.is_file() or folder.resolve() not in path.parents:
+            top.fail("judge_reference", f"{named} is not a file of {folder.name}/")
+    else:
+        path = ROOT / "reference" / f"{named}.py"
+        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", named) or not path.is_file():
+            top.fail("judge_reference", f"{named}.py is not in reference/")
+    if path == reference:
+        top.fail("judge_reference", "names the reference itself: leave the key out instead")
+    return path
 
 
 STUDENT_ENTRY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(/[A-Za-z_][A-Za-z0-9_]*)*(/|\.py)$")

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import SubmissionError
-from .notebook import notebook_to_source
 from .spec import Assignment
 from .unpack import looks_like_tar, safe_extract
 
@@ -117,6 +116,8 @@ def _kind(path: Path) -> str:
 
 def _from_notebook(assignment: Assignment, notebook: Path, scratch: Path,
                    folder: Path | None = None) -> Prepared:
+    from .notebook import notebook_to_source  # nbformat: for notebooks only, off a .py grade's start
+
     source, notes = notebook_to_source(notebook, run_all=assignment.notebook_mode == "all")
     target = scratch / "notebook" / assignment.student_file
     target.parent.mkdir()

@@ -389,9 +389,9 @@ def package_tree(folder: Path, *, under: str) -> Files:
 
 
 def server_files(assignment: Assignment) -> Files:
-    """The engine, the reference, all checks, the harness and the data fixtures, laid out
-    as in this repository (assignments/NAME/..., reference/NAME.py or, for a package
-    handin, reference/NAME/ with the student's layout)."""
+    """The engine, the reference (and the checks' judge_reference), all checks, the harness
+    and the data fixtures, laid out as in this repository (assignments/NAME/...,
+    reference/NAME.py or, for a package handin, reference/NAME/ with the student's layout)."""
     files = archive.read_tree(ROOT / "grader", under="grader")
     folder = f"assignments/{assignment.name}"
     placed = _inside(assignment.reference, assignment.folder)
@@ -405,6 +405,10 @@ def server_files(assignment: Assignment) -> Files:
         files.update(package_tree(assignment.reference, under=where))
     else:
         files[where] = Entry(assignment.reference.read_bytes())
+    if assignment.judge_reference is not None:  # the checks' formulas, beside the reference
+        judge = assignment.judge_reference
+        inside = _inside(judge, assignment.folder)
+        files[f"{folder}/{inside}" if inside is not None else f"reference/{judge.name}"] = Entry(judge.read_bytes())
     files[f"{folder}/assignment.yaml"] = Entry((assignment.folder / "assignment.yaml").read_bytes())
     checks = assignment.checks_module
     files[f"{folder}/{checks.name}"] = Entry(checks.read_bytes())

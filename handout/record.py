@@ -101,14 +101,15 @@ def _seeded_randoms(values: tuple, count: int) -> tuple:
 
 
 def recording_sources(assignment: Assignment, reference: Any, record: dict,
-                      log: list) -> Callable[[], dict[str, Any]]:
-    """What a visible check runs with while it is recorded: the reference, logging each
-    call and answer into `record`; ctx.expected's answers, logged the same way; and
+                      log: list, *, judge: Any = None) -> Callable[[], dict[str, Any]]:
+    """What a visible check runs with while it is recorded: its ctx.reference (`judge`, the
+    spec's judge_reference, else `reference`), logging each call and answer into `record`;
+    ctx.expected's answers from `reference` and its drivers, logged the same way; and
     hypothesis's examples, logged into `log` (a RecordingExamples source)."""
     calls = ReferenceCalls.of(assignment, reference)
 
     def make() -> dict[str, Any]:
-        recording = RecordingReference(reference, record)
+        recording = RecordingReference(reference if judge is None else judge, record)
 
         def answers(function: str, *args: Any) -> Any:
             outcome = calls.call(function, *args, driver=function in assignment.drivers)
@@ -167,7 +168,7 @@ def record_visible_checks(assignment: Assignment) -> dict:
         try:
             sandbox.start()  # the worker imports its library while the checks load
             loaded = load_assignment(assignment)  # as every grading command loads it
-            registry, reference = loaded.registry, loaded.reference
+            registry, reference, judge = loaded.registry, loaded.reference, loaded.judge_reference
             failure = sandbox.ensure_ready()
             if failure is not None:
                 raise BuildError(f"the sandbox cannot import {assignment.reference}: {failure.message}")
@@ -180,8 +181,9 @@ def record_visible_checks(assignment: Assignment) -> dict:
                     log: list = []
                     registered = registry[check.name]
                     recorded = RegisteredCheck(check.name, registered.calls, registered.function,
-                                               sources=recording_sources(assignment, reference, record, log))
-                    result = run_check(check, recorded, sandbox=sandbox, reference=reference,
+                                               sources=recording_sources(assignment, reference, record, log,
+                                                                         judge=judge))
+                    result = run_check(check, recorded, sandbox=sandbox, reference=judge, solution=reference,
                                        assignment=assignment, broken=broken)
                     record["examples"] = [drawn for _signature, drawn in log]
                     if not result.passed:

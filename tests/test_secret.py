@@ -53,6 +53,7 @@ class Spy:
 def _public_table() -> dict:
     from grader import spec
     from grader.checks import Context, import_file, load_registry
+    from grader.examples import checks_reference
 
     assignment = spec.load("softmax_lab")
     registry = load_registry(assignment)
@@ -62,7 +63,8 @@ def _public_table() -> dict:
         for check in question.checks:
             if check.visibility != "visible":
                 continue
-            ctx = Context(sandbox=spy, reference=reference, assignment=assignment, check=check,  # type: ignore[arg-type]
+            ctx = Context(sandbox=spy, reference=checks_reference(assignment, reference),  # type: ignore[arg-type]
+                          solution=reference, assignment=assignment, check=check,
                           registered=registry[check.name], broken={})
             try:
                 registry[check.name].function(ctx)

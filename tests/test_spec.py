@@ -94,10 +94,21 @@ def test_function_exercised_by_no_check(copy):
     (lambda d: d.update(limit={}), "limit", "not a known key"),
     (lambda d: d.pop("functions"), "functions", "required"),
     (lambda d: d["questions"][0].update(points="ten"), "questions[0].points", "must be a"),
+    (lambda d: d.update(judge_reference="softmax_lab_float46"), "judge_reference", "not in reference/"),
+    (lambda d: d.update(judge_reference="../secret"), "judge_reference", "not in reference/"),
+    (lambda d: d.update(judge_reference="formulas.py"), "judge_reference", "not a file of"),
+    (lambda d: d.update(judge_reference="softmax_lab"), "judge_reference", "the reference itself"),
+    (lambda d: d.update(judge_reference=3), "judge_reference", "must be a"),
 ])
 def test_bad_values_name_their_key(copy, change, key, words):
     error = error_of(copy(change))
     assert error.key == key and words in error.problem
+
+
+def test_without_a_judge_reference_the_checks_call_the_reference(copy):
+    assignment = spec.load(copy(lambda d: d.pop("judge_reference")))
+    assert assignment.judge_reference is None
+    assert assignment.reference in assignment.source_files()
 
 
 def test_yaml_syntax_error(copy, tmp_path):
