@@ -246,7 +246,8 @@ def error_report(assignment: Assignment, student: str, error: str, trace: str | 
 
 def preload(assignment: Assignment) -> None:
     """Import everything a judge needs, once, before forking the judges."""
-    from .loaded import imported, load
+    from .lazy import imported
+    from .loaded import load
     from .secret import course_secret, salt_of
 
     if assignment.library == "torch":

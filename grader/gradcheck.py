@@ -106,7 +106,10 @@ def sampled_check(f_batch: BatchFunction, x: np.ndarray, grad: np.ndarray, *, rn
     flat_x = x.reshape(-1)
     flat = np.asarray(grad, dtype=np.float64).reshape(-1)
     n = flat.size
-    rms = (float(np.linalg.norm(flat)) or 1.0) / np.sqrt(n)
+    # sums here are numpy's own (pairwise), not BLAS's: BLAS splits a long dot product by
+    # its thread count, and the probes (the inputs the reference is asked about, recorded
+    # in a handout) must be the same bytes whatever threads it runs
+    rms = (float(np.sqrt(np.sum(flat * flat))) or 1.0) / np.sqrt(n)
     groups = min(n, max(directions, -(-n // GROUP_SIZE)))
     signs = random_signs(rng, n)
     order = rng.permutation(n).astype(np.int32 if n < 2**31 else np.int64)
@@ -118,8 +121,9 @@ def sampled_check(f_batch: BatchFunction, x: np.ndarray, grad: np.ndarray, *, rn
         part = flat[members]
         u = signs[members] * (rms / (np.abs(part) + rms))
         moves.append((members, u))
-        probes.append(Probe(f"<{name}, u{i}>", 0.0, float(u @ part),
-                            float(np.linalg.norm(u * part)) or 1.0))
+        moved = u * part
+        probes.append(Probe(f"<{name}, u{i}>", 0.0, float(np.sum(moved)),
+                            float(np.sqrt(np.sum(moved * moved))) or 1.0))
     del order
     for c in coords:
         moves.append((np.array([c]), np.ones(1)))

@@ -4,7 +4,7 @@ cross-checked once per process, and the example bank that goes with them.
 Every command that grades (grade, grade-all, validate, examples, the handout's
 recording) starts from `load`, so they cannot disagree on what was loaded.
 
-The references are imported on first use (`LazyModule`): a judge whose checks compare
+The references are imported on first use (grader.lazy): a judge whose checks compare
 with float64 formulas (the spec's `judge_reference`) and whose bank is on disk never
 imports the student-style reference, nor torch with it.
 """
@@ -18,39 +18,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from . import lazy
 from . import spec as spec_module
 from .checks import RegisteredCheck, import_file, import_reference, load_registry
 from .examples import ExampleBank, bank_for
 from .reference_calls import ReferenceCalls
 from .spec import Assignment
-
-
-class LazyModule:
-    """Stands in for a module until one of its names is read: then imports it (once)."""
-
-    def __init__(self, name: str, importer: Callable[[], ModuleType]):
-        self._lazy_name = name
-        self._importer = importer
-        self._module: ModuleType | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_lazy_") or name in ("_importer", "_module"):
-            raise AttributeError(name)
-        return getattr(imported(self), name)
-
-    def __repr__(self) -> str:
-        state = "imported" if self._module is not None else "not imported yet"
-        return f"<module {self._lazy_name} ({state})>"
-
-
-def imported(module: ModuleType | LazyModule) -> ModuleType:
-    """The module itself, imported now if `module` stands in for it."""
-    if not isinstance(module, LazyModule):
-        return module
-    if module._module is None:
-        module._module = module._importer()
-        _one_thread_for_torch()
-    return module._module
 
 
 @dataclass(frozen=True)
@@ -64,7 +37,7 @@ class LoadedAssignment:
 
     spec: Assignment
     registry: dict[str, RegisteredCheck]
-    reference: Any  # a module, or a LazyModule standing in for it
+    reference: Any  # a module, or a grader.lazy.LazyModule standing in for it
     judge_reference: Any
 
     def bank(self, salt: str = "") -> ExampleBank | None:
@@ -87,14 +60,25 @@ def load(assignment: Assignment | str | Path) -> LoadedAssignment:
     spec = assignment if isinstance(assignment, Assignment) else spec_module.load(assignment)
     key = (str(spec.folder), tuple((str(p), p.stat().st_mtime_ns) for p in spec.source_files()))
     if key not in _LOADED:
-        reference = LazyModule(spec.reference.name, lambda: import_reference(spec))
+        reference = lazy.LazyModule(spec.reference.name, _on_one_thread(lambda: import_reference(spec)))
         judge = reference
         if spec.judge_reference is not None:
             path = spec.judge_reference
-            judge = LazyModule(path.name, lambda: import_file(path, f"gradecheck_judge_reference_{spec.name}"))
+            judge = lazy.LazyModule(path.name, _on_one_thread(
+                lambda: import_file(path, f"gradecheck_judge_reference_{spec.name}")))
         _LOADED[key] = LoadedAssignment(spec, load_registry(spec), reference, judge)
         _one_thread_for_torch()
     return _LOADED[key]
+
+
+def _on_one_thread(importer: Callable[[], ModuleType]) -> Callable[[], ModuleType]:
+    """`importer`, followed by putting the judge's torch on one thread if it brought torch."""
+    def importing() -> ModuleType:
+        module = importer()
+        _one_thread_for_torch()
+        return module
+
+    return importing
 
 
 def _one_thread_for_torch() -> None:

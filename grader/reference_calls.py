@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from .lazy import imported
 from .sandbox import protocol
 from .sandbox.kit import Kit, load_drivers, top_names
 from .sandbox.outcomes import CallOutcome
@@ -33,6 +34,8 @@ def reference_drivers(assignment: Assignment, reference: ModuleType) -> dict[str
         return {}
     key = (str(assignment.harness), id(reference))
     if key not in _DRIVERS:
+        if assignment.package:  # the kit imports the package's tops by name: its folder on sys.path first
+            imported(reference)
         kit = Kit(reference, str(assignment.reference) + ("/" if assignment.package else ""),
                   library=assignment.library,
                   tops=top_names(assignment.student_files) if assignment.package else None,
@@ -68,6 +71,7 @@ class ReferenceCalls:
 
     def _function(self, name: str) -> Callable:
         if name in self.homes:
+            imported(self.reference)  # a package reference puts its folder on sys.path first
             return getattr(importlib.import_module(self.homes[name]), name)
         return getattr(self.reference, name)
 

@@ -12,6 +12,13 @@ answers recorded from it, never this file.
 import numpy as np
 
 
+def _matmul(a, b):
+    """a @ b (stacks of a broadcast), summed in one fixed order whatever threads BLAS
+    runs (np.einsum without optimize uses no BLAS): the same bytes on every machine, so
+    a handout's recorded answers are too."""
+    return np.einsum("...ij,jk->...ik", a, b)
+
+
 def softmax(a):
     """The softmax over all entries of `a`, same shape; stable for huge logits."""
     exps = np.exp(a - a.max())
@@ -20,7 +27,7 @@ def softmax(a):
 
 def linear(x, weight, bias):
     """weight @ x + bias; stacks of weights or biases broadcast."""
-    return weight @ x + bias
+    return _matmul(weight, x) + bias
 
 
 def loss(label, predictions):
@@ -37,7 +44,7 @@ def loss_softmax_backward(label, predictions):
 
 def linear_backward(x, weight, bias, gradOutput):
     """(gradOutput @ x^T, gradOutput)."""
-    return gradOutput @ x.T, gradOutput.copy()
+    return _matmul(gradOutput, x.T), gradOutput.copy()
 
 
 def loss_backward(label, predictions):
@@ -115,4 +122,4 @@ def loss_softmax_backward_batch(labels, predictions):
 
 def linear_backward_batch(x, weight, bias, gradOutput):
     """(gradOutput @ x^T, gradOutput summed over the batch's columns)."""
-    return gradOutput @ x.T, gradOutput.sum(axis=1, keepdims=True)
+    return _matmul(gradOutput, x.T), gradOutput.sum(axis=1, keepdims=True)

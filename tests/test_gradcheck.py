@@ -130,3 +130,32 @@ def test_one_entry_off_by_one_percent_is_caught_in_a_100_by_30720_gradient():
                                  tolerance_for(np.float32))
     assert not check(grad)
     assert check(wrong)
+
+
+def test_the_inputs_it_evaluates_are_the_same_bytes_whatever_threads_blas_runs():
+    """BLAS splits a long dot product by its thread count; the perturbed inputs (which a
+    handout records the reference's answers for, by their bytes) must not depend on it."""
+    import hashlib
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import hashlib, numpy as np\n"
+        "from grader.gradcheck import sampled_check\n"
+        "rng = np.random.default_rng(5)\n"
+        "x = rng.standard_normal((100, 10000)); grad = rng.standard_normal((100, 10000))\n"
+        "seen = hashlib.sha256()\n"
+        "def f(batch):\n"
+        "    seen.update(np.ascontiguousarray(batch).tobytes())\n"
+        "    return (batch * batch).sum(axis=(1, 2))\n"
+        "probes = sampled_check(f, x, grad, rng=np.random.default_rng(1))\n"
+        "seen.update(repr([(p.label, p.analytic, p.scale) for p in probes]).encode())\n"
+        "print(seen.hexdigest())\n")
+    digests = set()
+    for threads in ("1", "4"):
+        env = {**os.environ, "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads}
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
+                              timeout=120, check=True)
+        digests.add(done.stdout.strip())
+    assert len(digests) == 1 and hashlib.sha256().hexdigest() not in digests

@@ -30,7 +30,7 @@ EXAMPLES = settings(max_examples=40, deadline=None, derandomize=True, database=N
 
 def functions(module) -> set[str]:
     return {name for name, value in vars(module).items()
-            if inspect.isfunction(value) and value.__module__ == module.__name__}
+            if inspect.isfunction(value) and value.__module__ == module.__name__ and not name.startswith("_")}
 
 
 def by_reference(name: str, *args):
