@@ -83,7 +83,7 @@ def histogram_inputs(draw, max_side: int = 6, max_bins: int = 12):
 
 ANY_LENGTH = st.integers(1, 12).flatmap(lambda n: column(n, 10.0))
 LOGIT_SHIFT = st.floats(-50, 50, width=32)
-GRADIENT_SHIFT = st.floats(-5, 5, width=32)
+GRADIENT_SHIFT = st.integers(-5, 5)  # the result is linear in the shift: whole ones show any dependence
 SHUFFLE_SEED = st.integers(0, 2**32 - 1)
 
 
