@@ -31,15 +31,24 @@ def _processes() -> Iterable[int]:
             yield int(entry)
 
 
+STATUS_FIELDS = ("State", "PPid", "Uid")
+
+
 def _status(pid: int) -> dict[str, str]:
-    fields = {}
+    """The fields of /proc/PID/status the killers read (STATUS_FIELDS); {} when it is gone.
+    Only those are picked out: a scan reads every process's status, at every close."""
     try:
-        with open(f"/proc/{pid}/status", encoding="utf-8", errors="replace") as handle:
-            for line in handle:
-                key, _, value = line.partition(":")
-                fields[key] = value.strip()
+        with open(f"/proc/{pid}/status", "rb") as handle:
+            text = handle.read().decode("utf-8", "replace")
     except OSError:
-        pass
+        return {}
+    fields = {}
+    for key in STATUS_FIELDS:
+        start = text.find(f"\n{key}:")
+        if start >= 0:
+            start += len(key) + 2
+            end = text.find("\n", start)
+            fields[key] = text[start:end if end >= 0 else len(text)].strip()
     return fields
 
 
