@@ -32,10 +32,11 @@ def reference_drivers(assignment: Assignment, reference: ModuleType) -> dict[str
     reference module); {} when the assignment has no harness."""
     if assignment.harness is None:
         return {}
+    # the module itself, not a stand-in (grader.lazy): a kit edits its names through its
+    # __dict__ (Kit.substituted), and a package's folder must be on sys.path for its tops
+    reference = imported(reference)
     key = (str(assignment.harness), id(reference))
     if key not in _DRIVERS:
-        if assignment.package:  # the kit imports the package's tops by name: its folder on sys.path first
-            imported(reference)
         kit = Kit(reference, str(assignment.reference) + ("/" if assignment.package else ""),
                   library=assignment.library,
                   tops=top_names(assignment.student_files) if assignment.package else None,
