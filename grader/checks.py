@@ -202,6 +202,12 @@ def import_reference(assignment: Assignment) -> ModuleType:
     return importlib.import_module(assignment.module)
 
 
+def import_judge_reference(assignment: Assignment) -> ModuleType:
+    """Import the module the spec's `judge_reference` names (there must be one), under a
+    private name: what the checks call ctx.reference."""
+    return import_file(assignment.judge_reference, f"gradecheck_judge_reference_{assignment.name}")
+
+
 def load_registry(assignment: Assignment) -> dict[str, RegisteredCheck]:
     """Import the checks module and cross-check it against the spec.
 

@@ -41,7 +41,7 @@ import numpy as np
 
 from . import signing
 from .checks import (Context, RecordingExamples, RegisteredCheck, ReplayingExamples, Unrecordable, copy_example,
-                     import_file)
+                     import_judge_reference)
 from .codec import Unencodable, decode, encode
 from .reference_calls import ReferenceCalls
 from .sandbox import protocol
@@ -187,9 +187,7 @@ def record_bank(assignment: Assignment, registry: dict[str, RegisteredCheck],
 def checks_reference(assignment: Assignment, reference: ModuleType) -> ModuleType:
     """What the checks call ctx.reference: the spec's judge_reference, imported here, or
     `reference` when it names none."""
-    if assignment.judge_reference is None:
-        return reference
-    return import_file(assignment.judge_reference, f"gradecheck_judge_reference_{assignment.name}")
+    return reference if assignment.judge_reference is None else import_judge_reference(assignment)
 
 
 def _storable(plan: list[list]) -> bool:

@@ -20,7 +20,7 @@ from typing import Any
 
 from . import lazy
 from . import spec as spec_module
-from .checks import RegisteredCheck, import_file, import_reference, load_registry
+from .checks import RegisteredCheck, import_judge_reference, import_reference, load_registry
 from .examples import ExampleBank, bank_for
 from .reference_calls import ReferenceCalls
 from .spec import Assignment
@@ -63,9 +63,7 @@ def load(assignment: Assignment | str | Path) -> LoadedAssignment:
         reference = lazy.LazyModule(spec.reference.name, _on_one_thread(lambda: import_reference(spec)))
         judge = reference
         if spec.judge_reference is not None:
-            path = spec.judge_reference
-            judge = lazy.LazyModule(path.name, _on_one_thread(
-                lambda: import_file(path, f"gradecheck_judge_reference_{spec.name}")))
+            judge = lazy.LazyModule(spec.judge_reference.name, _on_one_thread(lambda: import_judge_reference(spec)))
         _LOADED[key] = LoadedAssignment(spec, load_registry(spec), reference, judge)
         _one_thread_for_torch()
     return _LOADED[key]

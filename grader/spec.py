@@ -253,14 +253,8 @@ def load(assignment: str | Path) -> Assignment:
         if not reference.is_dir() or missing:
             top.fail("reference", f"reference/{named}/ must mirror the student's layout "
                                   f"(missing: {', '.join(missing) or named + '/'})")
-    elif named.endswith(".py"):  # a self-contained assignment (a test's) keeps it in its folder
-        reference = (folder / named).resolve()
-        if not reference.is_file() or folder.resolve() not in reference.parents:
-            top.fail("reference", f"{named} is not a file of {folder.name}/")
-    else:
-        reference = ROOT / "reference" / f"{named}.py"
-        if not reference.is_file():
-            top.fail("reference", f"{reference.name} is not in reference/")
+    else:  # a module of reference/, or (a self-contained assignment, a test's) a file of its folder
+        reference = _module_file(top, "reference", folder)
     judge_reference = _judge_reference(top, folder, reference)
     checks_module = folder / f"{top.get('checks', str, 'checks')}.py"
     if not checks_module.is_file():
@@ -305,20 +299,26 @@ def load(assignment: str | Path) -> Assignment:
     )
 
 
-def _judge_reference(top: "_Reader", folder: Path, reference: Path) -> Path | None:
-    """The file `judge_reference` names, found as `reference` is: a module of reference/, or
-    a .py file of the assignment's folder; None when the key is absent."""
-    if "judge_reference" not in top.data:
-        return None
-    named = top.get("judge_reference", str)
+def _module_file(top: "_Reader", key: str, folder: Path) -> Path:
+    """The Python file `key` names: NAME is reference/NAME.py; a name ending in .py is a
+    file of the assignment's own folder."""
+    named = top.get(key, str)
     if named.endswith(".py"):
         path = (folder / named).resolve()
         if not path.is_file() or folder.resolve() not in path.parents:
-            top.fail("judge_reference", f"{named} is not a file of {folder.name}/")
-    else:
-        path = ROOT / "reference" / f"{named}.py"
-        if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", named) or not path.is_file():
-            top.fail("judge_reference", f"{named}.py is not in reference/")
+            top.fail(key, f"{named} is not a file of {folder.name}/")
+        return path
+    path = ROOT / "reference" / f"{named}.py"
+    if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", named) or not path.is_file():
+        top.fail(key, f"{path.name} is not in reference/")
+    return path
+
+
+def _judge_reference(top: "_Reader", folder: Path, reference: Path) -> Path | None:
+    """The file `judge_reference` names, found as `reference` is; None when the key is absent."""
+    if "judge_reference" not in top.data:
+        return None
+    path = _module_file(top, "judge_reference", folder)
     if path == reference:
         top.fail("judge_reference", "names the reference itself: leave the key out instead")
     return path
