@@ -28,6 +28,7 @@ from .errors import SpecError
 from .figures import Figure, make_figure
 from .outcome import CheckFailed, Status
 from .reference_calls import ReferenceCalls
+from .shrinks import FirstFailure, ShrinkTraces, Trace, tracing
 from .sandbox.client import CallOutcome, Sandbox
 from .spec import Assignment, CheckSpec
 
@@ -388,9 +389,13 @@ class Context:
         in one request (grader.sandbox.client.Sandbox.call_sequence), up to the first
         call_many or call of a broken function; their answers wait in the queue."""
         planner = getattr(self.examples, "planned", None)
+        if planner is not None:
+            self._send_plan(planner(self.spec.name, index, signature))
+
+    def _send_plan(self, plan: list[list] | None) -> None:
+        """Send the calls of `plan` (per example, (function, args) or None) ahead, as above."""
         sequence = getattr(self.sandbox, "call_sequence", None)
-        plan = planner(self.spec.name, index, signature) if planner is not None and sequence else None
-        if not plan:
+        if not plan or sequence is None:
             return
         limit = self.spec.call_seconds or self.assignment.limits.call_seconds
         calls = []
@@ -448,18 +453,83 @@ class Context:
             test()
 
         def run(body: Callable) -> None:
+            live_run = live
+            traces = getattr(self.examples, "shrinks", None)
             if isinstance(self.examples, RecordingExamples):
                 per_example: list = []
                 self.planned_calls.append(per_example)
                 body = self._logging_calls(body, per_example)
             else:
                 self._send_ahead(index, signature)
+                if traces is not None:  # a failure is shrunk by replaying a trace, if one fits
+                    first = FirstFailure(body)
+                    body = first.counted
+                    live_run = functools.partial(self._shrink, first=first, live=live, traces=traces,
+                                                 where=(self.spec.name, index, signature))
             try:
-                self.examples.run(self.spec.name, index, signature, body, live)
+                self.examples.run(self.spec.name, index, signature, body, live_run)
             finally:
                 self._queue = None
 
         return run
+
+    def _shrink(self, _body: Callable, *, first: FirstFailure, live: Callable[[Callable], None],
+                traces: ShrinkTraces, where: tuple[str, int, str]) -> None:
+        """Hypothesis's live run after a replay's first failure: a kept trace that the
+        submission follows outcome for outcome, else hypothesis itself, traced
+        (grader.shrinks)."""
+        failed = first.key()
+        for trace in traces.find(where, failed):
+            if self._follow(first.body, trace, ahead=failed[0] + 1):
+                return
+        trace: Trace = []
+        traced = tracing(first.body, trace, copy_example, self._log_calls)
+        try:
+            live(traced)
+        except Exception as error:
+            if trace and trace[-1].error is error:  # hypothesis reported the body's own failure
+                traces.keep(where, failed, trace)
+            raise
+        if trace and trace[-1].error is None:
+            traces.keep(where, failed, trace)
+
+    def _follow(self, body: Callable, trace: Trace, *, ahead: int) -> bool:
+        """Replay `trace` on `body`: False at the first outcome that differs from the
+        traced one; else, as hypothesis would, raise the last run's failure, or return
+        True when the run ended passing.
+
+        Only the calls of the first `ahead` runs (the examples up to the first failure,
+        which hypothesis draws again) are sent ahead; the others are made one by one,
+        so that the worker never runs a call hypothesis would not have made: a replay
+        that parts from the trace has made only calls the live run makes too."""
+        self._send_plan([execution.calls for execution in trace[:ahead]])
+        runs: Trace = []
+        traced = tracing(body, runs, lambda values: values, self._log_calls)
+        try:
+            for execution in trace:
+                try:
+                    traced(*copy_example(execution.example))
+                except Exception:  # noqa: BLE001 - the outcome is in `runs`
+                    pass
+                if runs[-1].outcome != execution.outcome:
+                    return False
+        finally:
+            self._queue = None
+        if runs[-1].error is not None:
+            raise runs[-1].error
+        return True
+
+    def _log_calls(self) -> Callable[[], list | None]:
+        """Start logging the calls a run makes; the function returned stops and gives the log."""
+        outer = self._call_log
+        self._call_log = []
+
+        def finish() -> list | None:
+            log, self._call_log = self._call_log, outer
+            return log
+
+        return finish
+
 
 
 def _logging(body: Callable, drawn: list, prepare: Callable[[tuple, int], tuple] | None = None,

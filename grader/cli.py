@@ -15,14 +15,28 @@ import sys
 from . import commands
 
 
-def discover() -> dict[str, object]:
-    """Every subcommand module under grader/commands, keyed by its NAME.
+def discover(only: str | None = None) -> dict[str, object]:
+    """Every subcommand module under grader/commands, keyed by its NAME; with `only`,
+    just the module of that command when there is one (its file is the NAME with
+    `_` for `-`), so a grade does not pay for importing every other command.
 
     A module that fails to import is left out with a warning on stderr, so
     one broken subcommand cannot stop `grade` from emitting its report.
     """
+    infos = sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name)
+    if only is not None:
+        chosen = [info for info in infos if info.name == only.replace("-", "_")]
+        if chosen:
+            found = discover_among(chosen)
+            if only in found:
+                return found
+    return discover_among(infos)
+
+
+def discover_among(infos: list) -> dict[str, object]:
+    """The command modules of `infos` (pkgutil.ModuleInfo) that import, keyed by NAME."""
     found = {}
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
+    for info in infos:
         try:
             module = importlib.import_module(f"{commands.__name__}.{info.name}")
         except Exception as exc:  # noqa: BLE001
@@ -48,6 +62,7 @@ def build_parser(found: dict[str, object]) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of python -m grader."""
-    found = discover()
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    found = discover(only=arguments[0] if arguments and not arguments[0].startswith("-") else None)
     args = build_parser(found).parse_args(argv)
     return found[args.command].run(args)

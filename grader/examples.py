@@ -43,6 +43,7 @@ from . import signing
 from .checks import (Context, RecordingExamples, RegisteredCheck, ReplayingExamples, Unrecordable, copy_example,
                      import_judge_reference)
 from .codec import Unencodable, decode, encode
+from .shrinks import ShrinkTraces, plan_from_json, plan_to_json
 from .reference_calls import ReferenceCalls
 from .sandbox import protocol
 from .spec import Assignment
@@ -69,6 +70,8 @@ class ExampleBank(ReplayingExamples):
     def __init__(self, key: str, checks: dict[str, Recorded | None],
                  calls: dict[str, Planned | None] | None = None):
         super().__init__(self.examples, fallback=True)
+        # how hypothesis shrank failures met in earlier grades (grader.shrinks); None: live
+        self.shrinks: ShrinkTraces | None = None
         self.key = key
         self.checks = checks
         self.calls = calls or {}
@@ -147,6 +150,7 @@ def bank_for(assignment: Assignment, registry: dict[str, RegisteredCheck],
     if bank is None:  # absent, stale, or not written by this grader: recorded afresh, replaced
         bank = record_bank(assignment, registry, reference, key, salt=salt, judge_reference=judge_reference)
         write_bank(path, bank)  # an unwritable or refused cache only costs a recording per process
+    bank.shrinks = ShrinkTraces(assignment.name, key, path.parent)
     _MEMORY[key] = bank
     return bank
 
@@ -192,24 +196,10 @@ def checks_reference(assignment: Assignment, reference: ModuleType) -> ModuleTyp
 
 def _storable(plan: list[list]) -> bool:
     try:
-        _plan_to_json(plan)
+        plan_to_json(plan)
     except (Unencodable, ValueError, TypeError):
         return False
     return True
-
-
-def _plan_to_json(plan: list[list] | None) -> list | None:
-    if plan is None:
-        return None
-    return [[None if call is None else [call[0], [encode(v) for v in call[1]]] for call in example]
-            for example in plan]
-
-
-def _plan_from_json(data: Any) -> list[list] | None:
-    if data is None:
-        return None
-    return [[None if call is None else (str(call[0]), tuple(copy_example(decode(v)) for v in call[1]))
-             for call in example] for example in data]
 
 
 # -- on disk: JSON data, validated on the way in --------------------------------
@@ -218,7 +208,7 @@ def bank_to_json(bank: ExampleBank) -> dict:
     """The bank as JSON-safe data."""
     checks = {name: None if calls is None else [
         {"strategies": signature, "examples": [[encode(v) for v in example] for example in examples],
-         "calls": _plan_to_json(_nth(bank.calls.get(name), index))}
+         "calls": plan_to_json(_nth(bank.calls.get(name), index))}
         for index, (signature, examples) in enumerate(calls)] for name, calls in bank.checks.items()}
     return {"format": FORMAT, "key": bank.key, "checks": checks}
 
@@ -238,7 +228,7 @@ def bank_from_json(data: Any, key: str) -> ExampleBank:
             (str(call["strategies"]),
              [tuple(copy_example(decode(v)) for v in example) for example in call["examples"]])
             for call in calls]
-        planned[str(name)] = None if calls is None else [_plan_from_json(call.get("calls")) for call in calls]
+        planned[str(name)] = None if calls is None else [plan_from_json(call.get("calls"), copy_example) for call in calls]
     return ExampleBank(key, checks, planned)
 
 

@@ -17,12 +17,12 @@ from pathlib import Path
 
 from .. import spec as spec_module
 from ..errors import GraderError, SandboxError
-from ..figures import write_figures
 from ..output import EXIT_GRADER_FAILED, EXIT_OK, emit, failure_report, minimal_report
 from ..reporters import REPORTERS
 from ..results import REVEAL
 from ..secret import course_secret
 from ..sandbox.levels import LEVELS
+from ..sandbox.spawner import warm_up
 from ..text import clean
 
 NAME = "grade"
@@ -55,9 +55,10 @@ def run(args: argparse.Namespace) -> int:
     """Grade and emit the report; on a grader failure still emit a zero report."""
     status = EXIT_OK
     try:
-        from ..runner import grade
-
         assignment = spec_module.load(args.assignment)
+        if Path(args.submission).exists():
+            warm_up(assignment.library)  # the worker's interpreter imports torch while we import
+        from ..runner import grade
         limit = args.time_limit if args.time_limit is not None else \
             assignment.platform_limits.get(args.format)
         # on a platform the examples must be the server's own (grader/secret.py)
@@ -90,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
     # them inline, and its results folder is the platform's
     if args.output and report.figures() and args.format != "gradescope":
         try:
+            from ..figures import write_figures  # numpy: imported only when there are figures
+
             write_figures(report.figures(), Path(args.output))
         except OSError as exc:
             _say(f"error: the figures could not be written ({exc})")

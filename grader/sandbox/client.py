@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from . import jail, levels, protocol, spawner, watch
+from .environment import PASSED_THROUGH, base_environment  # noqa: F401 - PASSED_THROUGH: for callers
 from .limits import Limits
 from .outcomes import BUDGET_USED, JOB_TIME_USED, OWN_BUDGET_USED, CallOutcome, describe_exit, read_functions, signature_mismatch
 from .output import OutputCollector
@@ -45,8 +46,6 @@ REFUSED = "refused"  # CallOutcome kind: the sandbox is below the course's minim
 SANDBOX_FAILED = "sandbox"  # CallOutcome kind: the sandbox itself could not start (a grader problem)
 PROJECT = HERE.parent.parent  # the grader's own checkout: reference, checks, tests
 TOKEN_VARIABLE = "GRADECHECK_SANDBOX_TOKEN"
-# The machine's OpenBLAS settings: some machines need them for numpy to start at all.
-PASSED_THROUGH = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
 class Sandbox:
@@ -664,24 +663,6 @@ def _judge_not_dumpable() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE
     except (OSError, AttributeError, TypeError):
         pass
-
-
-def base_environment() -> dict[str, str]:
-    """What every worker's environment starts from (also the zygote's): no judge secrets,
-    single-threaded numerical libraries, a fixed hash seed."""
-    env = {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "LANG": "C.UTF-8",
-        "PYTHONHASHSEED": "0",
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
-    }
-    for name in PASSED_THROUGH:
-        if name in os.environ:
-            env[name] = os.environ[name]
-    return env
 
 
 def _remove_tree(path: Path) -> None:

@@ -57,6 +57,20 @@ def zygote_for(library: str, env: dict[str, str]) -> "Zygote":
     return zygote
 
 
+def warm_up(library: str) -> None:
+    """Start this process's zygote for `library` now, if workers come from one, so that
+    its torch import runs while the judge is still importing its own modules. Any
+    failure is left for the sandbox to meet (and fall back from) when it starts."""
+    if not enabled():
+        return
+    from .environment import base_environment
+
+    try:
+        zygote_for(library, base_environment())
+    except (OSError, ZygoteError, subprocess.SubprocessError):
+        pass
+
+
 def _close_all() -> None:
     for (pid, _library), zygote in list(_ZYGOTES.items()):
         if pid == os.getpid():
