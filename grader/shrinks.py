@@ -151,10 +151,9 @@ class ShrinkTraces:
         """The traces kept for this for_all (check, index, strategies) and first failure,
         newest first."""
         name = self._name(where, first)
-        if name in self._memory:
-            return self._memory[name]
-        if self.folder is None:
-            return []
+        if self._memory.get(name) or self.folder is None:
+            return self._memory.get(name, [])
+        # read again each time until found: another judge of a grade-all may keep one meanwhile
         data = signing.read_signed(self.folder, name, PURPOSE, LARGEST)
         traces = [] if data is None else _traces_from_json(data, self.key, where, first)
         self._memory[name] = traces

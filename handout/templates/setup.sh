@@ -14,6 +14,9 @@ python3 -m pip install --no-cache-dir -r "$HERE/requirements.txt"
 # Record what hypothesis draws for each check once, in the image, so that no
 # submission pays for it (run_autograder reads the same cache folder).
 (cd "$HERE" && GRADECHECK_CACHE="$HERE/.gradecheck-cache" python3 -m grader examples @@NAME@@)
+# Compile the grader's Python here, once: every submission's container starts from
+# this image, and would otherwise compile it again before grading.
+python3 -m compileall -q "$HERE"
 # Student code runs under a private uid. Where the container does not let the
 # grader hide files with private mounts, plain permissions must keep the
 # reference solution and the hidden checks unreadable to that uid.
