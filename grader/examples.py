@@ -50,7 +50,7 @@ from .spec import Assignment
 
 FORMAT = 4
 LARGEST = 256 * 2**20  # bytes of a bank file read back (they hold some 100 KB)
-ENGINE_SOURCES = [Path(__file__), Path(__file__).with_name("checks.py")]
+ENGINE_SOURCES = [Path(__file__), Path(__file__).with_name("checks.py"), Path(__file__).with_name("shrinks.py")]
 _MEMORY: dict[str, "ExampleBank"] = {}
 
 

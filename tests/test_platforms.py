@@ -214,6 +214,7 @@ def test_setup_sh_installs_into_the_system_python(built):
     # the example bank is recorded in the image, where run_autograder looks for it
     assert 'GRADECHECK_CACHE="$HERE/.gradecheck-cache" python3 -m grader examples softmax_lab' in setup
     assert 'python3 -m compileall -q "$HERE"' in setup  # no submission compiles the grader again
+    assert "examples softmax_lab --mutants" in setup  # the catalogue's shrink traces, in the image
     with zipfile.ZipFile(built["autograder_zip"]) as archive:
         assert 'GRADECHECK_CACHE="$ROOT/source/.gradecheck-cache"' in archive.read("run_autograder").decode()
     pinned = dict(line.split("==") for line in requirements.splitlines() if "==" in line)

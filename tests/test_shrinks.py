@@ -193,3 +193,35 @@ def test_a_second_grade_follows_the_first_ones_traces_through_the_sandbox(monkey
             report.pop("seconds", None)
         assert first == live and second == live
         assert live["score"] < live["max_score"]
+
+
+@pytest.mark.slow
+def test_the_catalogues_mistakes_leave_traces_that_submissions_follow(monkeypatch, tmp_path):
+    """`grader examples --mutants` grades each catalogued mutant once; a submission making
+    one of those mistakes then runs no hypothesis engine, and gets hypothesis's report."""
+    import hypothesis.core
+
+    from grader import mutant_traces, mutants
+    from grader.validate import read_mutant
+
+    assignment = load(str(ROOT / "tests" / "assignments" / "toy_numpy"))
+    monkeypatch.setenv("GRADECHECK_CACHE", str(tmp_path / "cache"))
+    examples._MEMORY.clear()
+    catalogue = mutants.load(assignment)
+    assert mutant_traces.record(assignment) == len(catalogue)
+    assert list((tmp_path / "cache").glob("toy_numpy-*-shrink-*.json"))
+    mistake = read_mutant(next(m for m in catalogue if m.name == "scale_by_two"), assignment)
+    submission = mutants.write_handin(assignment, mistake.sources, tmp_path / "student")
+    examples._MEMORY.clear()  # as in a new process: the traces come from the disk
+    runs = []
+    original = hypothesis.core.StateForActualGivenExecution.run_engine
+    monkeypatch.setattr(hypothesis.core.StateForActualGivenExecution, "run_engine",
+                        lambda self, *a, **k: (runs.append(1), original(self, *a, **k))[1])
+    followed = grade(assignment, submission).to_dict()
+    assert runs == []
+    monkeypatch.setenv("GRADECHECK_EXAMPLES", "live")
+    live = grade(assignment, submission).to_dict()
+    assert runs  # live, hypothesis shrinks the failure itself
+    for report in (followed, live):
+        report.pop("seconds", None)
+    assert followed == live and live["score"] < live["max_score"]

@@ -16,6 +16,10 @@ HELP = "record what hypothesis draws for each check into the cache (grading does
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("assignment", help="folder name under assignments/ or a path to one")
+    parser.add_argument("--mutants", action="store_true",
+                        help="also grade the mutants of mutants.yaml once, keeping how hypothesis "
+                             "shrank their failures, so that submissions making those mistakes "
+                             "are graded sooner (grader.shrinks)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,4 +45,14 @@ def run(args: argparse.Namespace) -> int:
     if live:
         print(f"run live every time (they do not pass on the reference, or draw what cannot be stored): "
               f"{', '.join(live)}")
+    if args.mutants:
+        from ..mutant_traces import record
+
+        started = time.monotonic()
+        try:
+            graded = record(assignment)
+        except GraderError as exc:
+            print(f"error: the mutants could not be graded: {exc}", file=sys.stderr)
+            return EXIT_GRADER_FAILED
+        print(f"shrink traces of {graded} catalogued mistakes kept, in {time.monotonic() - started:.1f} s")
     return EXIT_OK

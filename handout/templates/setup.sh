@@ -12,8 +12,9 @@ python3 -m pip install --no-cache-dir -r "$HERE/requirements.txt"
 # Fail here, where staff see it, rather than on the first submission.
 @@IMPORT_CHECK@@
 # Record what hypothesis draws for each check once, in the image, so that no
-# submission pays for it (run_autograder reads the same cache folder).
-(cd "$HERE" && GRADECHECK_CACHE="$HERE/.gradecheck-cache" python3 -m grader examples @@NAME@@)
+# submission pays for it (run_autograder reads the same cache folder), and how it
+# shrinks the failures of the catalogued mistakes, which submissions often repeat.
+(cd "$HERE" && GRADECHECK_CACHE="$HERE/.gradecheck-cache" python3 -m grader examples @@NAME@@ --mutants)
 # Compile the grader's Python here, once: every submission's container starts from
 # this image, and would otherwise compile it again before grading.
 python3 -m compileall -q "$HERE"
