@@ -40,7 +40,7 @@ PASSED = "passed"
 REJECTED = "rejected"
 KEPT_PER_FAILURE = 4  # traces kept for one first failure (submissions that go on differently)
 LONGEST = 5000  # executions in a trace worth keeping (hypothesis stops shrinking after 500 shrinks)
-LARGEST = 64 * 2**20  # bytes of a trace file read back
+LARGEST = 4 * 2**20  # bytes of a trace file (the oldest traces make way; a larger one is not kept)
 _CONTEXTS = 4  # how deep an outcome follows an exception's __context__
 
 
@@ -164,17 +164,23 @@ class ShrinkTraces:
         if not trace or len(trace) > LONGEST or any(e.example is None for e in trace):
             return
         name = self._name(where, first)
-        traces = [trace, *self.find(where, first)][:KEPT_PER_FAILURE]
-        self._memory[name] = traces
-        if self.folder is None:
-            return
+        # without the exceptions: their tracebacks hold every frame's arrays
+        trace = [Execution(e.example, e.outcome, e.calls) for e in trace]
         try:
-            data = json.dumps({"format": FORMAT, "key": self.key, "where": list(where), "first": list(first),
-                               "traces": [_trace_to_json(t) for t in traces]}, separators=(",", ":"))
+            encoded = [_trace_to_json(t) for t in [trace, *self.find(where, first)][:KEPT_PER_FAILURE]]
         except (Unencodable, ValueError, TypeError):
-            self._memory[name] = traces[1:]
             return
-        signing.write_signed(self.folder, name, PURPOSE, data.encode("utf-8"))
+        while True:  # the oldest traces go first when the file would be too large
+            data = json.dumps({"format": FORMAT, "key": self.key, "where": list(where), "first": list(first),
+                               "traces": encoded}, separators=(",", ":")).encode("utf-8")
+            if len(data) <= LARGEST or len(encoded) == 1:
+                break
+            encoded.pop()
+        if len(data) > LARGEST:
+            return
+        self._memory[name] = [trace, *self.find(where, first)][:len(encoded)]
+        if self.folder is not None:
+            signing.write_signed(self.folder, name, PURPOSE, data)
 
 
 def plan_to_json(plan: list[list] | None) -> list | None:

@@ -225,3 +225,21 @@ def test_the_catalogues_mistakes_leave_traces_that_submissions_follow(monkeypatc
     for report in (followed, live):
         report.pop("seconds", None)
     assert followed == live and live["score"] < live["max_score"]
+
+
+def test_a_trace_too_large_to_keep_is_not_kept(tmp_path):
+    import numpy as np
+
+    traces = shrinks.ShrinkTraces("softmax_lab", "k" * 64, tmp_path)
+    where, first = ("check", 0, "15 (arrays(),)"), (2, "failed somewhere")
+    small = [shrinks.Execution((np.zeros(3),), shrinks.PASSED, []),
+             shrinks.Execution((np.ones(3),), "failed somewhere", [("f", (np.ones(3),))],
+                               error=CheckFailed("kept without me"))]
+    traces.keep(where, first, small)
+    kept = shrinks.ShrinkTraces("softmax_lab", "k" * 64, tmp_path).find(where, first)
+    assert [[e.outcome for e in t] for t in kept] == [[shrinks.PASSED, "failed somewhere"]]
+    assert all(e.error is None for t in traces.find(where, first) for e in t)  # no tracebacks held
+    huge = [shrinks.Execution((np.zeros(shrinks.LARGEST // 4),), "failed somewhere", [])]
+    traces.keep(where, first, huge)  # the file would be too large even alone: not kept
+    again = shrinks.ShrinkTraces("softmax_lab", "k" * 64, tmp_path).find(where, first)
+    assert [[e.outcome for e in t] for t in again] == [[shrinks.PASSED, "failed somewhere"]]
