@@ -1,8 +1,10 @@
 """The platform's per-container job: one Gradescope grade of softmax_lab from a cold start,
 inside 768 MB and half a CPU, as Gradescope and Autolab's Tango give a job.
 
-The bench builds the Gradescope bundle, records its example bank as the image's
-setup.sh does (not timed: it runs once per image), then runs the bundle's
+The bench builds the Gradescope bundle, prepares it as the image's setup.sh does
+(the example bank and the catalogue's shrink traces recorded, the grader compiled;
+not timed: it runs once per image; buggy.py's two mistakes are in the catalogue, as
+a class's usual mistakes are), then runs the bundle's
 run_autograder in a control group limited to 768 MB (no swap) and half a CPU:
 each run is a fresh interpreter, as in a fresh container (the page cache stays
 warm: dropping it would disturb the whole machine). Floor and the two
@@ -123,7 +125,8 @@ def _write(path: Path, text: str) -> None:
 
 def bundle(folder: Path) -> Path:
     """The Gradescope bundle of softmax_lab unpacked as Gradescope does (folder/source,
-    folder/submission, folder/results), its bank recorded as its setup.sh records it."""
+    folder/submission, folder/results), prepared as its setup.sh prepares the image: the
+    bank and the catalogue's shrink traces recorded, the grader compiled."""
     from handout import build_all
     from handout.archive import unzip
 
@@ -132,8 +135,10 @@ def bundle(folder: Path) -> Path:
     unzip(built["autograder_zip"], source)
     for name in ("submission", "results"):
         (folder / "root" / name).mkdir()
-    subprocess.run([sys.executable, "-m", "grader", "examples", "softmax_lab"], cwd=source, check=True,
-                   capture_output=True, env=environment(GRADECHECK_CACHE=str(source / ".gradecheck-cache")))
+    subprocess.run([sys.executable, "-m", "grader", "examples", "softmax_lab", "--mutants"], cwd=source,
+                   check=True, capture_output=True,
+                   env=environment(GRADECHECK_CACHE=str(source / ".gradecheck-cache")))
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(source)], check=True, capture_output=True)
     return folder / "root"
 
 

@@ -38,8 +38,8 @@ FORMAT = 1
 PURPOSE = "gradecheck shrink traces"
 PASSED = "passed"
 REJECTED = "rejected"
-KEPT_PER_FAILURE = 4  # traces kept for one first failure (submissions that go on differently)
-LONGEST = 5000  # executions in a trace worth keeping (hypothesis stops shrinking after 500 shrinks)
+KEPT_PER_FAILURE = 3  # traces kept for one first failure (submissions that go on differently)
+LONGEST = 2000  # executions in a trace worth keeping (hypothesis stops shrinking after 500 shrinks)
 LARGEST = 4 * 2**20  # bytes of a trace file (the oldest traces make way; a larger one is not kept)
 _CONTEXTS = 4  # how deep an outcome follows an exception's __context__
 

@@ -32,9 +32,9 @@ three-student ``grade-all --jobs 2`` run alone. The tests check, per mode:
   namespaces, userns or landlock;
 - in Autolab format, the last line of stdout, read 3 s after the grader exited
   (late daemons included), is the grader's scores line, equal to the JSON's;
-- the example bank is byte for byte unchanged after bank_poisoner, and a
-  correct and a buggy submission graded after it with the same cache keep their
-  honest scores; a report planted beside the judge stays unchanged;
+- the example bank is byte for byte unchanged after bank_poisoner (the only new
+  files are the grader's own shrink traces, private and signed), and a correct and
+  a buggy submission graded after it with the same cache keep their honest scores; a report planted beside the judge stays unchanged;
 - the scratch filler never reaches 1.4 GiB, nothing named gradecheck-attack-*
   is left in /run/lock, /var/tmp, /dev/shm or /tmp on the host, and no process
   an attack started survives;
@@ -415,6 +415,21 @@ def _digests(*folders: Path) -> dict[str, str]:
             for folder in folders for p in sorted(folder.glob("*")) if p.is_file()}
 
 
+def _assert_signed_shrink_trace(path: Path) -> None:
+    """`path` is a shrink-trace file the grader wrote: named so, private, signed with the
+    key of its folder for shrink traces (grader.signing, grader.shrinks)."""
+    from grader import shrinks, signing
+
+    assert "-shrink-" in path.name and path.suffix == ".json", f"{path} appeared in the cache"
+    assert path.stat().st_mode & 0o077 == 0, f"{path} is not private"
+    key = (path.parent / signing.KEY_FILE).read_bytes()
+    raw = path.read_bytes()
+    signed = json.loads(raw)
+    data = raw[raw.index(b'"signed":') + len(b'"signed":'):raw.rindex(b"}")]
+    assert signing.verifies(key, shrinks.PURPOSE, path.name, data, signed["hmac-sha256"]), \
+        f"{path} is not signed by the grader"
+
+
 def _folder_modes(*folders: Path) -> dict[str, str]:
     return {str(p): oct(p.stat().st_mode & 0o7777) for folder in folders for p in [folder, *sorted(folder.glob("*"))]}
 
@@ -661,8 +676,15 @@ def test_example_bank_cannot_be_poisoned(graded):
     runs = bank["runs"]
     _check_scores("bank_poisoner", {q["name"]: q["score"] for q in runs["bank_poisoner"].report()["questions"]},
                   f"{graded.mode.name}/bank_poisoner")
-    assert bank["after"] == bank["before"], "the example bank changed"
-    assert bank["modes_after"] == bank["modes_before"], "the cache's permissions changed"
+    # what was there is byte for byte the same; what is new is the grader's own shrink traces
+    # (grader.shrinks, kept by the buggy grade), private and signed under the cache's key
+    after = dict(bank["after"])
+    for path in set(after) - set(bank["before"]):
+        _assert_signed_shrink_trace(Path(path))
+        del after[path]
+    assert after == bank["before"], "the example bank changed"
+    modes_after = {p: m for p, m in bank["modes_after"].items() if p in bank["modes_before"]}
+    assert modes_after == bank["modes_before"], "the cache's permissions changed"
     good = runs["good"].report()
     assert {q["name"]: q["score"] for q in good["questions"]} == MAX_SCORES, json.dumps(good)[:4000]
     buggy = runs["buggy"].report()
