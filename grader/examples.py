@@ -12,6 +12,9 @@ The bank also holds the calls each example made, so that a replay can send
 them to the worker ahead, in one request (grader.checks.Context).
 So replaying changes the cost of grading, never a grade or a message
 (tests/test_examples.py grades with and without banks and compares).
+How hypothesis then shrank each failure is kept beside the bank as a shrink
+trace, which a later submission failing the same way follows instead of
+shrinking again (grader.shrinks; `ExampleBank.shrinks`).
 
 A bank is keyed by everything its examples depend on (the checks, the spec,
 the reference, the engine's own sources, the Python, hypothesis and numpy
