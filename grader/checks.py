@@ -479,8 +479,8 @@ class Context:
         submission follows outcome for outcome, else hypothesis itself, traced
         (grader.shrinks)."""
         failed = first.key()
-        for trace in traces.find(where, failed):
-            if self._follow(first.body, trace, ahead=failed[0] + 1):
+        for kept in traces.find(where, failed):
+            if self._follow(first.body, kept, ahead=failed[0] + 1):
                 return
         trace: Trace = []
         traced = tracing(first.body, trace, copy_example, self._log_calls)
@@ -529,7 +529,6 @@ class Context:
             return log
 
         return finish
-
 
 
 def _logging(body: Callable, drawn: list, prepare: Callable[[tuple, int], tuple] | None = None,

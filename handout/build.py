@@ -389,8 +389,8 @@ def package_tree(folder: Path, *, under: str) -> Files:
 
 
 def server_files(assignment: Assignment) -> Files:
-    """The engine, the reference (and the checks' judge_reference), all checks, the harness
-    and the data fixtures, laid out as in this repository (assignments/NAME/...,
+    """The engine, the reference (and the checks' judge_reference), all checks, the harness,
+    the data fixtures and the mutant catalogue, laid out as in this repository (assignments/NAME/...,
     reference/NAME.py or, for a package handin, reference/NAME/ with the student's layout)."""
     files = archive.read_tree(ROOT / "grader", under="grader")
     folder = f"assignments/{assignment.name}"
@@ -419,6 +419,9 @@ def server_files(assignment: Assignment) -> Files:
         if relative is None:
             raise BuildError(f"{path} is not inside {assignment.folder}: the bundles cannot carry it")
         files[f"{folder}/{relative}"] = Entry(path.read_bytes())
+    catalogue = assignment.folder / "mutants.yaml"
+    if catalogue.is_file():  # the usual mistakes: setup.sh grades them once for their shrink traces
+        files[f"{folder}/{catalogue.name}"] = Entry(catalogue.read_bytes())
     secret, _created = ensure_secret_file(assignment.folder)  # staff-only: the bundles, never the handout
     files[f"{folder}/{SECRET_FILE}"] = Entry((secret + "\n").encode())
     return files

@@ -216,6 +216,8 @@ def test_setup_sh_installs_into_the_system_python(built):
     assert 'python3 -m compileall -q "$HERE"' in setup  # no submission compiles the grader again
     assert "examples softmax_lab --mutants" in setup  # the catalogue's shrink traces, in the image
     with zipfile.ZipFile(built["autograder_zip"]) as archive:
+        assert "assignments/softmax_lab/mutants.yaml" in archive.namelist()  # what --mutants grades
+    with zipfile.ZipFile(built["autograder_zip"]) as archive:
         assert 'GRADECHECK_CACHE="$ROOT/source/.gradecheck-cache"' in archive.read("run_autograder").decode()
     pinned = dict(line.split("==") for line in requirements.splitlines() if "==" in line)
     assert set(pinned) == {"numpy", "hypothesis", "nbformat", "pyyaml"}
