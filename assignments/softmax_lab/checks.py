@@ -55,6 +55,14 @@ def column(n: int, bound: float) -> st.SearchStrategy[np.ndarray]:
 
 
 @functools.cache
+def upstream(n: int, bound: float) -> st.SearchStrategy[np.ndarray]:
+    """gradOutput for a backward function: a float32 (n, 1) column in [1 - bound, 1 + bound].
+    Its simplest value (hypothesis's first example, and where it shrinks to) is all ones,
+    not all zeros: a backward function is linear in gradOutput, so zeros show nothing."""
+    return column(n, bound).map(lambda g: (g + F32(1)).astype(F32))
+
+
+@functools.cache
 def matrix(rows: int, cols: int, bound: float = 1.0) -> st.SearchStrategy[np.ndarray]:
     return hnp.arrays(F32, (rows, cols), elements=st.floats(-bound, bound, width=32, allow_subnormal=False))
 
@@ -83,7 +91,6 @@ def histogram_inputs(draw, max_side: int = 6, max_bins: int = 12):
 
 ANY_LENGTH = st.integers(1, 12).flatmap(lambda n: column(n, 10.0))
 LOGIT_SHIFT = st.floats(-50, 50, width=32)
-GRADIENT_SHIFT = st.integers(-5, 5)  # the result is linear in the shift: whole ones show any dependence
 SHUFFLE_SEED = st.integers(0, 2**32 - 1)
 
 
@@ -523,7 +530,7 @@ MODERATE = 5.0
 
 @check("softmax_backward_matches_reference", calls=["softmax_backward"])
 def softmax_backward_matches_reference(ctx: Context) -> None:
-    @ctx.for_all(column(CLASSES, MODERATE), column(CLASSES, MODERATE))
+    @ctx.for_all(column(CLASSES, MODERATE), upstream(CLASSES, MODERATE))
     def body(a, g):
         got = ctx.call("softmax_backward", a, g)
         assert_close(got, ref64(ctx.reference.softmax_backward, a, g),
@@ -534,7 +541,7 @@ def softmax_backward_matches_reference(ctx: Context) -> None:
 
 @check("softmax_backward_numerical", calls=["softmax_backward"])
 def softmax_backward_numerical(ctx: Context) -> None:
-    @ctx.for_all(column(CLASSES, MODERATE), column(CLASSES, MODERATE))
+    @ctx.for_all(column(CLASSES, MODERATE), upstream(CLASSES, MODERATE))
     def body(a, g):
         g64 = g.astype(np.float64)
 
@@ -551,7 +558,7 @@ def softmax_backward_numerical(ctx: Context) -> None:
 
 @check("softmax_backward_sums_to_zero", calls=["softmax_backward"])
 def softmax_backward_sums_to_zero(ctx: Context) -> None:
-    @ctx.for_all(column(CLASSES, MODERATE), column(CLASSES, MODERATE))
+    @ctx.for_all(column(CLASSES, MODERATE), upstream(CLASSES, MODERATE))
     def body(a, g):
         got = np.asarray(ctx.call("softmax_backward", a, g), dtype=np.float64)
         total = float(got.sum())
@@ -563,8 +570,13 @@ def softmax_backward_sums_to_zero(ctx: Context) -> None:
 
 @check("softmax_backward_ignores_constant_shift", calls=["softmax_backward"])
 def softmax_backward_ignores_constant_shift(ctx: Context) -> None:
-    @ctx.for_all(column(CLASSES, MODERATE), column(CLASSES, MODERATE), GRADIENT_SHIFT)
-    def body(a, g, shift):
+    # An answer linear in gradOutput (every softmax_backward we have seen) changes under a
+    # shift c by c times its change under a shift of 1: c = 1 shows any dependence, and
+    # hypothesis's first example already shows it, so a failure needs no shrinking.
+    shift = 1
+
+    @ctx.for_all(column(CLASSES, MODERATE), upstream(CLASSES, MODERATE))
+    def body(a, g):
         first = np.asarray(ctx.call("softmax_backward", a, g), dtype=np.float64)
         second = np.asarray(ctx.call("softmax_backward", a, (g + F32(shift)).astype(F32)), dtype=np.float64)
         scale = 1e-4 * (1 + float(np.abs(g).sum()) + abs(shift))
