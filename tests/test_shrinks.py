@@ -13,6 +13,7 @@ are signed and keyed.
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -243,3 +244,24 @@ def test_a_trace_too_large_to_keep_is_not_kept(tmp_path):
     traces.keep(where, first, huge)  # the file would be too large even alone: not kept
     again = shrinks.ShrinkTraces("softmax_lab", "k" * 64, tmp_path).find(where, first)
     assert [[e.outcome for e in t] for t in again] == [[shrinks.PASSED, "failed somewhere"]]
+
+
+def test_a_broken_catalogue_costs_the_traces_not_the_image(tmp_path):
+    """setup.sh runs `examples --mutants` under `set -e`: a catalogue that cannot be graded
+    leaves no traces and a warning, but the bank is recorded and the command succeeds."""
+    import shutil
+    import subprocess
+    import sys
+
+    folder = tmp_path / "toy_numpy"
+    shutil.copytree(ROOT / "tests" / "assignments" / "toy_numpy", folder,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    (folder / "mutants.yaml").write_text("- name: broken\n  description: no edit at all\n")
+    done = subprocess.run([sys.executable, "-m", "grader", "examples", str(folder), "--mutants"], cwd=ROOT,
+                          capture_output=True, text=True, env={**os.environ,
+                                                               "GRADECHECK_CACHE": str(tmp_path / "cache")})
+    assert done.returncode == 0, done.stderr
+    assert "warning: the catalogue's mutants could not be graded" in done.stderr
+    assert "mutants.yaml" in done.stderr
+    assert list((tmp_path / "cache").glob("toy_numpy-*.json")) and \
+        not list((tmp_path / "cache").glob("*-shrink-*.json"))

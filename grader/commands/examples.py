@@ -51,8 +51,9 @@ def run(args: argparse.Namespace) -> int:
         started = time.monotonic()
         try:
             graded = record(assignment)
-        except GraderError as exc:
-            print(f"error: the mutants could not be graded: {exc}", file=sys.stderr)
-            return EXIT_GRADER_FAILED
+        except GraderError as exc:  # the traces only make grading faster: the bank stands
+            print(f"warning: the catalogue's mutants could not be graded, so no shrink traces were "
+                  f"kept (grading works without them): {exc}", file=sys.stderr)
+            return EXIT_OK
         print(f"shrink traces of {graded} catalogued mistakes kept, in {time.monotonic() - started:.1f} s")
     return EXIT_OK
