@@ -231,7 +231,7 @@ def bank_from_json(data: Any, key: str) -> ExampleBank:
             (str(call["strategies"]),
              [tuple(copy_example(decode(v)) for v in example) for example in call["examples"]])
             for call in calls]
-        planned[str(name)] = None if calls is None else [plan_from_json(call.get("calls"), copy_example) for call in calls]
+        planned[str(name)] = None if calls is None else [plan_from_json(call.get("calls")) for call in calls]
     return ExampleBank(key, checks, planned)
 
 

@@ -15,7 +15,6 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import mutants as mutants_module
 from .spec import Assignment
 
 
@@ -25,16 +24,11 @@ def record(assignment: Assignment, *, jobs: int = 2) -> int:
     graded. Raises SpecError for a broken mutants.yaml, GraderError (SandboxError)
     when the sandbox cannot run here."""
     from .runner import grade
-    from .validate import read_mutant
+    from .validate import mutant_handins
 
-    sources = mutants_module.reference_sources(assignment)
-    mutants = [read_mutant(m, assignment, sources) for m in mutants_module.load(assignment)]
-    runnable = [m for m in mutants if not m.problem]
-    if not runnable:
-        return 0
     with tempfile.TemporaryDirectory(prefix="gradecheck-traces-") as scratch:
-        paths = [mutants_module.write_handin(assignment, m.sources, Path(scratch) / m.name) for m in runnable]
+        _mutants, paths = mutant_handins(assignment, Path(scratch))
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            for _report in pool.map(lambda path: grade(assignment, path), paths):
-                pass  # grading is what keeps the traces; the reports were validate's business
+            # grading is what keeps the traces; the reports are validate's business
+            list(pool.map(lambda path: grade(assignment, path), paths.values()))
     return len(paths)

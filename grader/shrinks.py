@@ -166,8 +166,9 @@ class ShrinkTraces:
         name = self._name(where, first)
         # without the exceptions: their tracebacks hold every frame's arrays
         trace = [Execution(e.example, e.outcome, e.calls) for e in trace]
+        kept = [trace, *self.find(where, first)][:KEPT_PER_FAILURE]
         try:
-            encoded = [_trace_to_json(t) for t in [trace, *self.find(where, first)][:KEPT_PER_FAILURE]]
+            encoded = [_trace_to_json(t) for t in kept]
         except (Unencodable, ValueError, TypeError):
             return
         while True:  # the oldest traces go first when the file would be too large
@@ -178,7 +179,7 @@ class ShrinkTraces:
             encoded.pop()
         if len(data) > LARGEST:
             return
-        self._memory[name] = [trace, *self.find(where, first)][:len(encoded)]
+        self._memory[name] = kept[:len(encoded)]
         if self.folder is not None:
             signing.write_signed(self.folder, name, PURPOSE, data)
 
@@ -191,11 +192,13 @@ def plan_to_json(plan: list[list] | None) -> list | None:
             for example in plan]
 
 
-def plan_from_json(data: Any, copy: Callable[[Any], Any]) -> list[list] | None:
-    """The inverse of plan_to_json (`copy` makes each argument a private example value)."""
+def plan_from_json(data: Any) -> list[list] | None:
+    """The inverse of plan_to_json, each argument a private example value."""
+    from .checks import copy_example  # (grader.checks imports this module)
+
     if data is None:
         return None
-    return [[None if call is None else (str(call[0]), tuple(copy(decode(v)) for v in call[1]))
+    return [[None if call is None else (str(call[0]), tuple(copy_example(decode(v)) for v in call[1]))
              for call in example] for example in data]
 
 
@@ -213,7 +216,7 @@ def _traces_from_json(data: bytes, key: str, where: tuple[str, int, str], first:
                 or parsed.get("where") != list(where) or parsed.get("first") != list(first)):
             return []
         return [[Execution(tuple(copy_example(decode(v)) for v in example), str(outcome),
-                           plan_from_json([calls], copy_example)[0])
+                           plan_from_json([calls])[0])
                  for example, outcome, calls in trace] for trace in parsed["traces"]]
     except Exception:  # noqa: BLE001 - a file that is not what we wrote is simply not used
         return []

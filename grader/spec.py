@@ -325,7 +325,7 @@ def _module_file(top: "_Reader", key: str, folder: Path) -> Path:
             top.fail(key, f"{named} is not a file of {folder.name}/")
         return path
     path = ROOT / "reference" / f"{named}.py"
-    if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", named) or not path.is_file():
+    if not NAME.match(named) or not path.is_file():
         top.fail(key, f"{path.name} is not in reference/")
     return path
 

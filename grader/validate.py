@@ -262,6 +262,17 @@ def read_mutant(mutant: Mutant, assignment: Assignment,
     return result
 
 
+def mutant_handins(assignment: Assignment, folder: Path, sources: dict[str, str] | None = None
+                   ) -> tuple[list[MutantResult], dict[str, Path]]:
+    """Every catalogued mutant, applied (`problem` says why one cannot be graded), and each
+    one that applies written under `folder` as a handin of its own, by name."""
+    sources = mutants_module.reference_sources(assignment) if sources is None else sources
+    mutants = [read_mutant(m, assignment, sources) for m in mutants_module.load(assignment)]
+    paths = {m.name: mutants_module.write_handin(assignment, m.sources, folder / m.name)
+             for m in mutants if not m.problem}
+    return mutants, paths
+
+
 def _code_of(tree: ast.Module) -> str:
     body = tree.body
     if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
@@ -343,13 +354,9 @@ def validate(assignment: Assignment, *, jobs: int = 2) -> Validation:
     """Lint, then grade reference, starter and mutants `jobs` at a time (see module docstring)."""
     findings = lint(assignment)
     sources = mutants_module.reference_sources(assignment)
-    mutants = [read_mutant(m, assignment, sources) for m in mutants_module.load(assignment)]
-    runnable = [m for m in mutants if not m.problem]
     with tempfile.TemporaryDirectory(prefix="gradecheck-validate-") as scratch:
-        paths = {}
-        for mutant in runnable:  # each mutated reference is graded as a handin of its own
-            paths[mutant.name] = mutants_module.write_handin(
-                assignment, mutant.sources, Path(scratch) / "mutants" / mutant.name)
+        mutants, paths = mutant_handins(assignment, Path(scratch) / "mutants", sources)
+        runnable = [m for m in mutants if not m.problem]
         stubs = {}
         for name, text in sources.items():  # every file of a package: those without markers stay
             try:

@@ -35,7 +35,7 @@ from pathlib import Path
 
 from grader import spec as spec_module
 from grader.checks import load_registry
-from grader.mutants import reference_sources
+from grader.mutants import path_of as catalogue_path, reference_sources
 from grader.secret import FILE_NAME as SECRET_FILE
 from grader.secret import course_secret, ensure_secret_file
 from grader.spec import ROOT, Assignment
@@ -419,7 +419,7 @@ def server_files(assignment: Assignment) -> Files:
         if relative is None:
             raise BuildError(f"{path} is not inside {assignment.folder}: the bundles cannot carry it")
         files[f"{folder}/{relative}"] = Entry(path.read_bytes())
-    catalogue = assignment.folder / "mutants.yaml"
+    catalogue = catalogue_path(assignment)
     if catalogue.is_file():  # the usual mistakes: setup.sh grades them once for their shrink traces
         files[f"{folder}/{catalogue.name}"] = Entry(catalogue.read_bytes())
     secret, _created = ensure_secret_file(assignment.folder)  # staff-only: the bundles, never the handout

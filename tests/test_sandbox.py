@@ -21,7 +21,8 @@ import numpy as np
 import pytest
 
 from grader.sandbox import jail, protocol, reaper
-from grader.sandbox.client import PASSED_THROUGH, CallOutcome, Sandbox, student_time
+from grader.sandbox.client import CallOutcome, Sandbox, student_time
+from grader.sandbox.environment import PASSED_THROUGH
 from grader.sandbox.limits import Limits
 from grader.sandbox.outcomes import describe_exit
 from grader.sandbox.values import Opaque, decode_value

@@ -178,6 +178,7 @@ def test_a_second_grade_follows_the_first_ones_traces_through_the_sandbox(monkey
 
     assignment = load("softmax_lab")
     monkeypatch.setenv("GRADECHECK_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("GRADECHECK_EXAMPLES", raising=False)  # a machine's "live" would turn banks off
     examples._MEMORY.clear()
     reports = []
     for path in (SAMPLES / "buggy.py", BAD[0]):
@@ -210,6 +211,7 @@ def test_the_catalogues_mistakes_leave_traces_that_submissions_follow(monkeypatc
 
     assignment = load(str(ROOT / "tests" / "assignments" / "toy_numpy"))
     monkeypatch.setenv("GRADECHECK_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("GRADECHECK_EXAMPLES", raising=False)  # a machine's "live" would turn banks off
     examples._MEMORY.clear()
     catalogue = mutants.load(assignment)
     assert mutant_traces.record(assignment) == len(catalogue)
@@ -260,9 +262,11 @@ def test_a_broken_catalogue_costs_the_traces_not_the_image(tmp_path):
     shutil.copytree(ROOT / "tests" / "assignments" / "toy_numpy", folder,
                     ignore=shutil.ignore_patterns("__pycache__"))
     (folder / "mutants.yaml").write_text("- name: broken\n  description: no edit at all\n")
+    # this machine's own GRADECHECK_* settings aside (GRADECHECK_EXAMPLES=live turns banks off)
+    env = {name: value for name, value in os.environ.items() if not name.startswith("GRADECHECK_")}
+    env["GRADECHECK_CACHE"] = str(tmp_path / "cache")
     done = subprocess.run([sys.executable, "-m", "grader", "examples", str(folder), "--mutants"], cwd=ROOT,
-                          capture_output=True, text=True, env={**os.environ,
-                                                               "GRADECHECK_CACHE": str(tmp_path / "cache")})
+                          capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
     assert "warning: the catalogue's mutants could not be graded" in done.stderr
     assert "mutants.yaml" in done.stderr

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from . import jail, levels, protocol, spawner, watch
-from .environment import PASSED_THROUGH, base_environment  # noqa: F401 - PASSED_THROUGH: for callers
+from .environment import base_environment
 from .limits import Limits
 from .outcomes import BUDGET_USED, JOB_TIME_USED, OWN_BUDGET_USED, CallOutcome, describe_exit, read_functions, signature_mismatch
 from .output import OutputCollector
